@@ -1,0 +1,4 @@
+#ifndef CHRUN_VERSION_H
+#define CHRUN_VERSION_H
+#define CHRUN_HELPER_VERSION "0.1.0"
+#endif

@@ -1,0 +1,7 @@
+export {
+  detectCgroupLayout,
+  parseCgroupLayout,
+  unescapeMountPath,
+  type CgroupLayout,
+  type CgroupMode,
+} from './detect.js';

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import type { Engine } from '../engine/index.js';
+
+/** What every command handler needs: the global options and a lazily built engine. */
+export interface CliContext {
+  readonly root: string | undefined;
+  engine(): Promise<Engine>;
+  out(text: string): void;
+}
+
+export function contextFrom(cmd: Command): CliContext {
+  const globals = cmd.optsWithGlobals<{ root?: string }>();
+  let engine: Engine | undefined;
+  return {
+    root: globals.root,
+    async engine() {
+      if (engine === undefined) {
+        const mod = await import('../engine/index.js');
+        engine = new mod.Engine({ root: globals.root });
+      }
+      return engine;
+    },
+    out(text: string) {
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+  };
+}

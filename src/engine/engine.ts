@@ -1,0 +1,29 @@
+import { hostInfo, type HostInfo } from './info.js';
+import { resolvePaths, type EnginePaths } from './paths.js';
+
+export interface EngineOptions {
+  /** Keep all storage and state under this directory (like `chrun --root DIR`). */
+  root?: string;
+}
+
+/**
+ * The library entry point: one Engine per store. The CLI is a thin layer over it.
+ *
+ * ```ts
+ * import { Engine } from 'chrun';
+ * const engine = new Engine({ root: '/tmp/chrun-demo' });
+ * console.log(await engine.info());
+ * ```
+ */
+export class Engine {
+  readonly paths: EnginePaths;
+
+  constructor(options: EngineOptions = {}) {
+    this.paths = resolvePaths(options.root);
+  }
+
+  /** What this host supports and where this engine keeps its data. */
+  info(): Promise<HostInfo> {
+    return hostInfo(this.paths);
+  }
+}

@@ -1,0 +1,3 @@
+export { Engine, type EngineOptions } from './engine.js';
+export type { HostInfo } from './info.js';
+export { resolvePaths, DEFAULT_STATE, DEFAULT_STORAGE, type EnginePaths } from './paths.js';

@@ -1,0 +1,1 @@
+export { helperPath, builtHelper } from './helper-path.js';

@@ -1,0 +1,12 @@
+export {
+  ChrunError,
+  isChrunError,
+  errnoCode,
+  reasonOf,
+  describeErrno,
+  type ErrorCode,
+  type ErrorFields,
+  type ChrunErrorOptions,
+} from './errors.js';
+export { VERSION } from './version.js';
+export { packageRoot } from './package-root.js';

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { VERSION } from '../../src/util/index.js';
+import { runChrun } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
+
+test('--version prints the version', async () => {
+  const res = await runChrun(['--version']);
+  assert.equal(res.code, 0);
+  assert.equal(res.stdout.trim(), VERSION);
+});
+
+test('--help lists commands, and each command has its own help', async () => {
+  const res = await runChrun(['--help']);
+  assert.equal(res.code, 0);
+  assert.match(res.stdout, /Usage: chrun/);
+  assert.match(res.stdout, /--root <dir>/);
+  assert.match(res.stdout, /\binfo\b/);
+  const sub = await runChrun(['info', '--help']);
+  assert.equal(sub.code, 0);
+  assert.match(sub.stdout, /Usage: chrun info/);
+  const viaHelp = await runChrun(['help', 'info']);
+  assert.equal(viaHelp.stdout, sub.stdout);
+});
+
+test('a bad flag is one line on stderr and exit 125', async () => {
+  for (const args of [
+    ['--bogus'],
+    ['info', '--bogus'],
+    ['no-such-command'],
+    ['info', '--format', 'xml'],
+  ]) {
+    const res = await runChrun(args);
+    assert.equal(res.code, 125, `${args.join(' ')}: ${res.stderr}`);
+    assert.equal(res.stdout, '');
+    const lines = res.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, res.stderr);
+    assert.match(lines[0] ?? '', /^chrun: /);
+  }
+});
+
+test('--root and CHRUN_ROOT choose the store', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const byFlag = await runChrun(['info', '--format', 'json'], { root: dir.path });
+  assert.equal(byFlag.code, 0, byFlag.stderr);
+  const info = JSON.parse(byFlag.stdout) as { paths: { storage: string; state: string } };
+  assert.equal(info.paths.storage, dir.path);
+  assert.ok(info.paths.state.startsWith(dir.path));
+  const byEnv = await runChrun(['info', '--format', 'json'], { env: { CHRUN_ROOT: dir.path } });
+  assert.deepEqual(JSON.parse(byEnv.stdout), info);
+});
