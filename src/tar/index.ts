@@ -1,0 +1,1 @@
+export type { TarEntryType, TarHeader, TarHeaderInput } from './types.js';
