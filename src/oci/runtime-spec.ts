@@ -90,14 +90,7 @@ export interface Hooks {
 }
 
 export type LinuxNamespaceType =
-  | 'pid'
-  | 'network'
-  | 'mount'
-  | 'ipc'
-  | 'uts'
-  | 'user'
-  | 'cgroup'
-  | 'time';
+  'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
 
 export interface LinuxNamespace {
   type: LinuxNamespaceType;

@@ -1,12 +1,6 @@
 /** The kinds of tar entries chrun understands. Others (sparse, volume labels) are refused. */
 export type TarEntryType =
-  | 'file'
-  | 'hardlink'
-  | 'symlink'
-  | 'chardev'
-  | 'blockdev'
-  | 'directory'
-  | 'fifo';
+  'file' | 'hardlink' | 'symlink' | 'chardev' | 'blockdev' | 'directory' | 'fifo';
 
 /**
  * One tar header, after PAX extended headers and GNU long names/links have been applied.
