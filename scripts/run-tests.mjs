@@ -15,17 +15,23 @@ const args = process.argv.slice(2);
 const tiers = args.filter((a) => TIERS.includes(a));
 const files = args.filter((a) => !TIERS.includes(a) && !a.startsWith('-'));
 const extra = args.filter((a) => a.startsWith('-'));
-const targets =
-  files.length > 0
-    ? files
-    : (tiers.length > 0 ? tiers : TIERS).map((t) => path.join('dist/test', t));
-
-for (const t of targets) {
-  if (!existsSync(t)) {
-    console.error(`run-tests: ${t} does not exist; run 'npm run build' first`);
+if (!existsSync('dist/test')) {
+  console.error("run-tests: dist/test does not exist; run 'npm run build' first");
+  process.exit(2);
+}
+for (const f of files) {
+  if (!existsSync(f)) {
+    console.error(`run-tests: ${f} does not exist`);
     process.exit(2);
   }
 }
+// A tier with no tests yet has no directory in dist/test.
+const targets =
+  files.length > 0
+    ? files
+    : (tiers.length > 0 ? tiers : TIERS)
+        .map((t) => path.join('dist/test', t))
+        .filter((t) => existsSync(t));
 
 const rootTier = targets.some((t) => !t.includes(`${path.sep}unit`));
 const node = [
