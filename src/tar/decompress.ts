@@ -1,0 +1,92 @@
+import { createGunzip } from 'node:zlib';
+import { ChrunError, reasonOf } from '../util/index.js';
+import { detectCompression, DETECT_BYTES, type Compression } from './compression.js';
+import { limitBytes } from './limit-bytes.js';
+import { pipeProcess } from './pipe-process.js';
+import { pipeThrough } from './pipe-through.js';
+
+export interface DecompressOptions {
+  /** Refuse a compressed stream longer than this (a blob's declared size). */
+  maxInputBytes?: number;
+  /** Told the detected compression before the first output byte. */
+  onDetect?: (compression: Compression) => void;
+}
+
+/**
+ * The uncompressed bytes of a gzip, zstd or uncompressed stream, told apart by their magic
+ * numbers. gzip goes through node:zlib (multi-member streams included); zstd through the `zstd`
+ * command (Node 20's zlib has none), which must be installed (Debian package zstd). Corrupt or
+ * truncated compressed data fails with CHRUN_ARCHIVE_INVALID.
+ */
+export async function* decompress(
+  source: AsyncIterable<Uint8Array>,
+  options: DecompressOptions = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  const limited =
+    options.maxInputBytes === undefined
+      ? source
+      : limitBytes(source, options.maxInputBytes, 'read compressed layer');
+  const it = limited[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let ended = false;
+  try {
+    while (headBytes < DETECT_BYTES) {
+      const r = await it.next();
+      if (r.done === true) {
+        ended = true;
+        break;
+      }
+      const b = toBuffer(r.value);
+      head.push(b);
+      headBytes += b.length;
+    }
+  } catch (err) {
+    await it.return?.();
+    throw err;
+  }
+  const compression = detectCompression(Buffer.concat(head, headBytes));
+  options.onDetect?.(compression);
+  const rest: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => {
+      let i = 0;
+      return {
+        next: async (): Promise<IteratorResult<Buffer>> => {
+          if (i < head.length) return { done: false, value: head[i++]! };
+          if (ended) return { done: true, value: undefined };
+          const r = await it.next();
+          return r.done === true ? r : { done: false, value: toBuffer(r.value) };
+        },
+        return: async (): Promise<IteratorResult<Buffer>> => {
+          await it.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+  switch (compression) {
+    case 'none':
+      yield* rest;
+      return;
+    case 'gzip':
+      yield* pipeThrough(rest, createGunzip({ chunkSize: 64 * 1024 }), (err) =>
+        invalid('gzip', err),
+      );
+      return;
+    case 'zstd':
+      yield* pipeProcess(rest, 'zstd', ['-d', '-c', '-q'], {
+        what: 'decompress zstd layer',
+        pkg: 'zstd',
+      });
+      return;
+  }
+}
+
+function invalid(kind: string, err: unknown): ChrunError {
+  return new ChrunError('CHRUN_ARCHIVE_INVALID', `decompress ${kind} layer: ${reasonOf(err)}`, {
+    cause: err,
+  });
+}
+
+const toBuffer = (u: Uint8Array): Buffer =>
+  Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
