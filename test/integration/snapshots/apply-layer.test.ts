@@ -1,0 +1,337 @@
+import assert from 'node:assert/strict';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { applyLayer, type LayerForm } from '../../../src/snapshots/index.js';
+import { fsCalls, mountAll, splitdev, tryUnmount } from '../../../src/sys/index.js';
+import { isChrunError } from '../../../src/util/index.js';
+import { layerEntries, MTIME, type EntrySpec } from '../../helpers/layer-entries.js';
+import { needsRoot } from '../../helpers/requirements.js';
+import { tempDir } from '../../helpers/temp.js';
+import { readTree } from '../../helpers/tree-compare.js';
+
+const CAP = Buffer.from('0100000200200000000000000000000000000000', 'hex'); // cap_net_bind_service=ep
+
+let tmp: { path: string; cleanup: () => Promise<void> };
+beforeEach(async () => {
+  tmp = await tempDir('chrun-apply-');
+});
+afterEach(async () => {
+  await tmp.cleanup();
+});
+
+/** Applies each layer into its own directory (overlay) or all into one (copy). */
+async function apply(form: LayerForm, layers: EntrySpec[][]): Promise<string[]> {
+  const dirs: string[] = [];
+  for (const [i, layer] of layers.entries()) {
+    const dir = form === 'overlay' ? path.join(tmp.path, `l${i}`) : path.join(tmp.path, 'tree');
+    mkdirSync(dir, { recursive: true });
+    const below = [...dirs].reverse();
+    await applyLayer(layerEntries(layer), {
+      dir,
+      form,
+      name: `layer${i}`,
+      lower: { dirs: () => Promise.resolve(below) },
+    });
+    if (form === 'overlay' || dirs.length === 0) dirs.push(dir);
+  }
+  return dirs;
+}
+
+/** Mounts the overlay layers read-only, runs fn on the merged view, unmounts. */
+async function merged<T>(dirs: string[], fn: (root: string) => T | Promise<T>): Promise<T> {
+  const target = path.join(tmp.path, 'merged');
+  mkdirSync(target, { recursive: true });
+  const lowers = [...dirs].reverse();
+  if (lowers.length === 1) lowers.push(path.join(tmp.path, 'emptylower'));
+  mkdirSync(path.join(tmp.path, 'emptylower'), { recursive: true });
+  mountAll(
+    [{ type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${lowers.join(':')}`] }],
+    target,
+  );
+  try {
+    return await fn(target);
+  } finally {
+    tryUnmount(target);
+  }
+}
+
+const base: EntrySpec[] = [
+  { path: './', type: 'directory', mode: 0o755 },
+  { path: 'bin/', type: 'directory', mode: 0o755 },
+  {
+    path: 'bin/tool',
+    type: 'file',
+    mode: 0o4755,
+    uid: 0,
+    gid: 0,
+    body: 'tool',
+    xattrs: { 'security.capability': CAP },
+  },
+  { path: 'bin/alias', type: 'hardlink', linkname: 'bin/tool' },
+  { path: 'bin/sh', type: 'symlink', linkname: 'tool', uid: 7, gid: 8 },
+  { path: 'tmp/', type: 'directory', mode: 0o1777, mtime: MTIME + 5 },
+  { path: 'srv/', type: 'directory', mode: 0o2750, uid: 1000, gid: 1001 },
+  {
+    path: 'srv/data',
+    type: 'file',
+    mode: 0o640,
+    uid: 1000,
+    gid: 1001,
+    body: 'data',
+    xattrs: { 'user.note': 'hi' },
+  },
+  { path: 'dev/', type: 'directory' },
+  { path: 'dev/null', type: 'chardev', mode: 0o666, devmajor: 1, devminor: 3 },
+  { path: 'dev/loop9', type: 'blockdev', mode: 0o660, devmajor: 7, devminor: 9, gid: 6 },
+  { path: 'dev/pipe', type: 'fifo', mode: 0o600 },
+  { path: 'etc/', type: 'directory' },
+  { path: 'etc/gone', type: 'file', body: 'x' },
+  { path: 'etc/keep', type: 'file', body: 'k' },
+  { path: 'opq/', type: 'directory' },
+  { path: 'opq/old', type: 'file', body: 'old' },
+];
+
+for (const form of ['overlay', 'copy'] as const) {
+  describe(`applyLayer (${form} form)`, { skip: needsRoot() }, () => {
+    test('keeps owners, modes, times, links, devices, fifos and xattrs', async () => {
+      const [dir] = await apply(form, [base]);
+      const t = readTree(dir!);
+      const tool = t.get('bin/tool')!;
+      assert.equal(tool.mode, 0o4755);
+      assert.equal(tool.xattrs['security.capability'], CAP.toString('hex'));
+      assert.equal(tool.mtime, MTIME);
+      assert.equal(
+        lstatSync(path.join(dir!, 'bin/alias')).ino,
+        lstatSync(path.join(dir!, 'bin/tool')).ino,
+      );
+      assert.deepEqual(
+        [t.get('bin/sh')!.type, t.get('bin/sh')!.link, t.get('bin/sh')!.uid],
+        ['symlink', 'tool', 7],
+      );
+      assert.equal(t.get('tmp')!.mode, 0o1777);
+      assert.equal(t.get('tmp')!.mtime, MTIME + 5, 'a directory keeps its mtime');
+      assert.equal(t.get('bin')!.mtime, MTIME, 'set after its contents were written');
+      assert.deepEqual(
+        [t.get('srv')!.mode, t.get('srv')!.uid, t.get('srv')!.gid],
+        [0o2750, 1000, 1001],
+      );
+      assert.equal(t.get('srv/data')!.xattrs['user.note'], Buffer.from('hi').toString('hex'));
+      assert.deepEqual(
+        [t.get('dev/null')!.type, t.get('dev/null')!.dev, t.get('dev/null')!.mode],
+        ['chardev', '1:3', 0o666],
+      );
+      assert.deepEqual(
+        [t.get('dev/loop9')!.type, t.get('dev/loop9')!.dev, t.get('dev/loop9')!.gid],
+        ['blockdev', '7:9', 6],
+      );
+      assert.equal(t.get('dev/pipe')!.type, 'fifo');
+      assert.equal(readFileSync(path.join(dir!, 'srv/data'), 'utf8'), 'data');
+    });
+
+    test('whiteouts and opaque directories hide what is below, not what the layer adds', async () => {
+      const top: EntrySpec[] = [
+        { path: 'etc/', type: 'directory' },
+        { path: 'etc/.wh.gone', type: 'file' },
+        { path: 'opq/', type: 'directory' },
+        { path: 'opq/.wh..wh..opq', type: 'file' },
+        { path: 'opq/new', type: 'file', body: 'new' },
+        { path: 'bin/.wh.sh', type: 'file' },
+        { path: 'bin/sh', type: 'file', body: 'replaced' },
+      ];
+      const dirs = await apply(form, [base, top]);
+      const check = (root: string) => {
+        const t = readTree(root);
+        assert.equal(t.has('etc/gone'), false);
+        assert.equal(t.has('etc/keep'), true);
+        assert.equal(t.has('opq/old'), false);
+        assert.equal(t.has('opq/new'), true);
+        assert.equal(
+          t.get('bin/sh')!.type,
+          'file',
+          'a whiteout does not hide what its own layer adds',
+        );
+        assert.equal(t.get('bin/tool')!.type, 'file');
+      };
+      if (form === 'copy') {
+        check(dirs[0]!);
+        return;
+      }
+      const upper = dirs[1]!;
+      const wh = lstatSync(path.join(upper, 'etc/gone'));
+      assert.ok(
+        wh.isCharacterDevice() && splitdev(wh.rdev).major === 0 && splitdev(wh.rdev).minor === 0,
+      );
+      assert.equal(
+        fsCalls.getXattr(path.join(upper, 'opq'), 'trusted.overlay.opaque')?.toString(),
+        'y',
+      );
+      await merged(dirs, check);
+    });
+
+    test('a hardlink to a file of a lower layer', async () => {
+      const top: EntrySpec[] = [
+        { path: 'usr/', type: 'directory' },
+        { path: 'usr/tool2', type: 'hardlink', linkname: 'bin/tool' },
+        { path: 'usr/tool3', type: 'hardlink', linkname: 'bin/tool' },
+      ];
+      const dirs = await apply(form, [base, top]);
+      const check = (root: string) => {
+        const t = readTree(root);
+        for (const p of ['usr/tool2', 'usr/tool3']) {
+          assert.equal(t.get(p)!.sha256, t.get('bin/tool')!.sha256);
+          assert.equal(t.get(p)!.mode, 0o4755);
+          assert.equal(t.get(p)!.xattrs['security.capability'], CAP.toString('hex'));
+        }
+      };
+      if (form === 'copy') return check(dirs[0]!);
+      const upper = dirs[1]!;
+      // copied up once into this layer; the second link shares the copy
+      assert.equal(
+        lstatSync(path.join(upper, 'usr/tool2')).ino,
+        lstatSync(path.join(upper, 'usr/tool3')).ino,
+      );
+      await merged(dirs, check);
+    });
+
+    test('parents the layer does not carry keep the metadata of the directory below', async () => {
+      const top: EntrySpec[] = [{ path: 'srv/more/file', type: 'file', body: 'm' }];
+      const dirs = await apply(form, [base, top]);
+      const check = (root: string) => {
+        const t = readTree(root);
+        assert.deepEqual(
+          [t.get('srv')!.mode, t.get('srv')!.uid, t.get('srv')!.gid],
+          [0o2750, 1000, 1001],
+        );
+        assert.equal(t.get('srv')!.mtime, MTIME);
+        assert.equal(t.has('srv/data'), true);
+        assert.equal(t.get('srv/more')!.mode, 0o755);
+      };
+      if (form === 'copy') return check(dirs[0]!);
+      await merged(dirs, check);
+    });
+
+    test('a symlinked parent inside the root is followed (lib -> usr/lib)', async () => {
+      const l0: EntrySpec[] = [
+        { path: 'usr/', type: 'directory' },
+        { path: 'usr/lib/', type: 'directory' },
+        { path: 'lib', type: 'symlink', linkname: 'usr/lib' },
+        { path: 'usr/bin/', type: 'directory' },
+        { path: 'usr/bin/up', type: 'symlink', linkname: '../lib' },
+      ];
+      const l1: EntrySpec[] = [
+        { path: 'lib/a.so', type: 'file', body: 'a' },
+        { path: 'usr/bin/up/b.so', type: 'file', body: 'b' },
+      ];
+      const dirs = await apply(form, [l0, l1]);
+      const check = (root: string) => {
+        assert.equal(readFileSync(path.join(root, 'usr/lib/a.so'), 'utf8'), 'a');
+        assert.equal(readFileSync(path.join(root, 'usr/lib/b.so'), 'utf8'), 'b');
+        assert.equal(readlinkSync(path.join(root, 'lib')), 'usr/lib');
+      };
+      if (form === 'copy') return check(dirs[0]!);
+      await merged(dirs, check);
+    });
+
+    test('an entry that replaces a symlink replaces it, never writes through it', async () => {
+      const outside = path.join(tmp.path, 'outside');
+      mkdirSync(outside);
+      const [dir] = await apply(form, [
+        [
+          { path: 'x', type: 'symlink', linkname: outside + '/f' },
+          { path: 'x', type: 'file', body: 'in' },
+        ],
+      ]);
+      assert.equal(readFileSync(path.join(dir!, 'x'), 'utf8'), 'in');
+      assert.deepEqual(readTree(outside).size, 1);
+    });
+  });
+
+  describe(`applyLayer (${form} form) refuses hostile layers`, { skip: needsRoot() }, () => {
+    const hostile: [string, EntrySpec[]][] = [
+      ['a .. path', [{ path: '../../escaped', type: 'file', body: 'x' }]],
+      ['a .. inside a path', [{ path: 'a/../../escaped', type: 'file', body: 'x' }]],
+      ['an absolute path', [{ path: '/HOST/escaped', type: 'file', body: 'x' }]],
+      [
+        'a write through an absolute symlink made earlier in the layer',
+        [
+          { path: 'evil', type: 'symlink', linkname: '/HOST' },
+          { path: 'evil/escaped', type: 'file', body: 'x' },
+        ],
+      ],
+      [
+        'a write through a relative symlink that climbs out',
+        [
+          { path: 'd/', type: 'directory' },
+          { path: 'd/evil', type: 'symlink', linkname: '../../../../../../../../../HOST' },
+          { path: 'd/evil/escaped', type: 'file', body: 'x' },
+        ],
+      ],
+      [
+        'a directory through a symlink',
+        [
+          { path: 'evil', type: 'symlink', linkname: '/HOST' },
+          { path: 'evil/sub/', type: 'directory' },
+        ],
+      ],
+      [
+        'a hardlink to an absolute path',
+        [{ path: 'h', type: 'hardlink', linkname: '/HOST/secret' }],
+      ],
+      ['a hardlink out with ..', [{ path: 'h', type: 'hardlink', linkname: '../HOST/secret' }]],
+      [
+        'a hardlink through a symlink out',
+        [
+          { path: 'evil', type: 'symlink', linkname: '/HOST' },
+          { path: 'h', type: 'hardlink', linkname: 'evil/secret' },
+        ],
+      ],
+      ['a whiteout of ..', [{ path: 'a/.wh...', type: 'file' }]],
+      [
+        'a whiteout through a symlink out',
+        [
+          { path: 'evil', type: 'symlink', linkname: '/HOST' },
+          { path: 'evil/.wh.secret', type: 'file' },
+        ],
+      ],
+      [
+        'an opaque marker through a symlink out',
+        [
+          { path: 'evil', type: 'symlink', linkname: '/HOST' },
+          { path: 'evil/.wh..wh..opq', type: 'file' },
+        ],
+      ],
+    ];
+    for (const [what, specs] of hostile) {
+      test(what, async () => {
+        const host = path.join(tmp.path, 'host');
+        mkdirSync(host);
+        writeFileSync(path.join(host, 'secret'), 'secret');
+        mkdirSync(path.join(tmp.path, form === 'overlay' ? 'l0' : 'tree'));
+        const before = readTree(tmp.path);
+        const layer = specs.map((s) => ({
+          ...s,
+          path: s.path.replace('/HOST', host),
+          linkname: s.linkname?.replace('/HOST', host).replace('HOST', path.relative('/', host)),
+        }));
+        const err = await apply(form, [layer]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        assert.ok(
+          isChrunError(err, 'CHRUN_LAYER_UNSAFE'),
+          `refused with a clear error, got ${String(err)}`,
+        );
+        assert.match((err as Error).message, /^apply layer layer0: entry '.+' /);
+        const after = readTree(tmp.path);
+        for (const [p, e] of before) assert.deepEqual(after.get(p), e, `host path ${p} untouched`);
+        for (const p of after.keys()) {
+          assert.ok(
+            before.has(p) || p.startsWith(form === 'overlay' ? 'l0' : 'tree'),
+            `nothing new outside: ${p}`,
+          );
+        }
+      });
+    }
+  });
+}
