@@ -17,3 +17,4 @@ export type { LowerLayers } from './lower-view.js';
 export type { Snapshot, SnapshotMeta } from './layer-store.js';
 export { copyTree } from './copy-tree.js';
 export { diskUsage, type Usage } from './disk-usage.js';
+export type { UnpackLayer, OpenedLayer, UnpackOptions, UnpackResult } from './unpack.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -122,6 +123,7 @@ export class LayerStore {
     mkdirSync(dir, { mode: 0o700 });
     const fs = path.join(dir, 'fs');
     mkdirSync(fs, { mode: 0o755 });
+    chmodSync(fs, 0o755); // whatever the umask
     return { dir, fs };
   }
 

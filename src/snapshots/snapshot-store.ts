@@ -16,6 +16,13 @@ import { copyTree } from './copy-tree.js';
 import { diskUsage, type Usage } from './disk-usage.js';
 import { LayerStore, safeReaddir, type Snapshot } from './layer-store.js';
 import { overlaySupported } from './overlay-probe.js';
+import {
+  unpackCopy,
+  unpackOverlay,
+  type UnpackLayer,
+  type UnpackOptions,
+  type UnpackResult,
+} from './unpack.js';
 
 export type SnapshotterKind = 'overlay' | 'copy';
 
@@ -93,6 +100,17 @@ export class SnapshotStore {
     mkdirSync(store.containers, { recursive: true, mode: 0o700 });
     if (kind === 'overlay') mkdirSync(store.empty, { recursive: true, mode: 0o755 });
     return store;
+  }
+
+  /**
+   * Applies the layers of an image that are not unpacked yet, in this store's form, and
+   * returns the chain IDs. A layer that is unsafe, corrupt or not what its diffID says fails
+   * the whole call, and nothing it applied stays visible.
+   */
+  unpack(layers: readonly UnpackLayer[], opts: UnpackOptions = {}): Promise<UnpackResult> {
+    return this.snapshotter === 'overlay'
+      ? unpackOverlay(this.stores.overlay, layers, opts)
+      : unpackCopy(this.stores.copy, layers);
   }
 
   /** The committed snapshot of each chain ID in this store's form, or the first one missing. */

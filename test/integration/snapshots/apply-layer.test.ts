@@ -1,24 +1,27 @@
 import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import os from 'node:os';
+import { describe, test } from 'node:test';
 import { applyLayer, type LayerForm } from '../../../src/snapshots/index.js';
 import { fsCalls, mountAll, splitdev, tryUnmount } from '../../../src/sys/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { layerEntries, MTIME, type EntrySpec } from '../../helpers/layer-entries.js';
+import { leakCheckEachTest } from '../../helpers/leak-check.js';
 import { needsRoot } from '../../helpers/requirements.js';
 import { tempDir } from '../../helpers/temp.js';
 import { readTree } from '../../helpers/tree-compare.js';
 
 const CAP = Buffer.from('0100000200200000000000000000000000000000', 'hex'); // cap_net_bind_service=ep
 
+leakCheckEachTest({ files: [os.tmpdir()] });
+
 let tmp: { path: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
+/** A fresh temp dir for the running test, removed after it. */
+async function fresh(t: { after(fn: () => Promise<void>): void }): Promise<void> {
   tmp = await tempDir('chrun-apply-');
-});
-afterEach(async () => {
-  await tmp.cleanup();
-});
+  t.after(tmp.cleanup);
+}
 
 /** Applies each layer into its own directory (overlay) or all into one (copy). */
 async function apply(form: LayerForm, layers: EntrySpec[][]): Promise<string[]> {
@@ -94,7 +97,8 @@ const base: EntrySpec[] = [
 
 for (const form of ['overlay', 'copy'] as const) {
   describe(`applyLayer (${form} form)`, { skip: needsRoot() }, () => {
-    test('keeps owners, modes, times, links, devices, fifos and xattrs', async () => {
+    test('keeps owners, modes, times, links, devices, fifos and xattrs', async (tc) => {
+      await fresh(tc);
       const [dir] = await apply(form, [base]);
       const t = readTree(dir!);
       const tool = t.get('bin/tool')!;
@@ -129,7 +133,8 @@ for (const form of ['overlay', 'copy'] as const) {
       assert.equal(readFileSync(path.join(dir!, 'srv/data'), 'utf8'), 'data');
     });
 
-    test('whiteouts and opaque directories hide what is below, not what the layer adds', async () => {
+    test('whiteouts and opaque directories hide what is below, not what the layer adds', async (tc) => {
+      await fresh(tc);
       const top: EntrySpec[] = [
         { path: 'etc/', type: 'directory' },
         { path: 'etc/.wh.gone', type: 'file' },
@@ -169,7 +174,8 @@ for (const form of ['overlay', 'copy'] as const) {
       await merged(dirs, check);
     });
 
-    test('a hardlink to a file of a lower layer', async () => {
+    test('a hardlink to a file of a lower layer', async (tc) => {
+      await fresh(tc);
       const top: EntrySpec[] = [
         { path: 'usr/', type: 'directory' },
         { path: 'usr/tool2', type: 'hardlink', linkname: 'bin/tool' },
@@ -194,7 +200,8 @@ for (const form of ['overlay', 'copy'] as const) {
       await merged(dirs, check);
     });
 
-    test('parents the layer does not carry keep the metadata of the directory below', async () => {
+    test('parents the layer does not carry keep the metadata of the directory below', async (tc) => {
+      await fresh(tc);
       const top: EntrySpec[] = [{ path: 'srv/more/file', type: 'file', body: 'm' }];
       const dirs = await apply(form, [base, top]);
       const check = (root: string) => {
@@ -211,7 +218,8 @@ for (const form of ['overlay', 'copy'] as const) {
       await merged(dirs, check);
     });
 
-    test('a symlinked parent inside the root is followed (lib -> usr/lib)', async () => {
+    test('a symlinked parent inside the root is followed (lib -> usr/lib)', async (tc) => {
+      await fresh(tc);
       const l0: EntrySpec[] = [
         { path: 'usr/', type: 'directory' },
         { path: 'usr/lib/', type: 'directory' },
@@ -233,7 +241,8 @@ for (const form of ['overlay', 'copy'] as const) {
       await merged(dirs, check);
     });
 
-    test('an entry that replaces a symlink replaces it, never writes through it', async () => {
+    test('an entry that replaces a symlink replaces it, never writes through it', async (tc) => {
+      await fresh(tc);
       const outside = path.join(tmp.path, 'outside');
       mkdirSync(outside);
       const [dir] = await apply(form, [
@@ -303,7 +312,8 @@ for (const form of ['overlay', 'copy'] as const) {
       ],
     ];
     for (const [what, specs] of hostile) {
-      test(what, async () => {
+      test(what, async (tc) => {
+        await fresh(tc);
         const host = path.join(tmp.path, 'host');
         mkdirSync(host);
         writeFileSync(path.join(host, 'secret'), 'secret');

@@ -1,0 +1,176 @@
+import { chmodSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { chainIds as computeChainIds, type Digest } from '../oci/index.js';
+import { ChrunError } from '../util/index.js';
+import { applyLayer, type LayerEntry } from './apply-layer.js';
+import { copyTree } from './copy-tree.js';
+import type { LayerStore, PendingSnapshot, Snapshot } from './layer-store.js';
+
+/** One layer to unpack: where its entries come from, and what it must hash to. */
+export interface UnpackLayer {
+  /** The compressed blob's digest (names the layer in messages). */
+  digest: string;
+  /** The digest of the uncompressed tar, from the image config's rootfs.diff_ids. */
+  diffId: string;
+  /**
+   * Opens the layer: its entries, then `done()` once they are all read, which fails if the
+   * uncompressed stream did not hash to diffId (or the blob was not its declared size).
+   */
+  open(): Promise<OpenedLayer> | OpenedLayer;
+}
+
+export interface OpenedLayer {
+  entries: AsyncIterable<LayerEntry>;
+  done(): Promise<void>;
+}
+
+export interface UnpackOptions {
+  /** Layers applied at the same time (overlay form). Default: processors + 1, at most 4. */
+  concurrency?: number;
+}
+
+export interface UnpackResult {
+  /** Chain ID of each layer, bottom to top. */
+  chainIds: string[];
+  /** The chain IDs that were applied now (the others existed already). */
+  applied: string[];
+}
+
+function runLimited(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
+
+async function applyInto(
+  layer: UnpackLayer,
+  dir: string,
+  form: 'overlay' | 'copy',
+  lower?: () => Promise<readonly string[]>,
+): Promise<void> {
+  const opened = await layer.open();
+  await applyLayer(opened.entries, {
+    dir,
+    form,
+    name: layer.digest,
+    ...(lower === undefined ? {} : { lower: { dirs: lower } }),
+  });
+  await opened.done();
+}
+
+/**
+ * overlay form: every missing layer is applied into a directory of its own, several at once
+ * (a layer in overlay form needs nothing from the layers below, except for the rare hardlink
+ * to a lower file or parent directory it does not carry, for which it waits). Layers start
+ * in order, bottom first, so a layer only ever waits for layers that are already running.
+ * If any layer fails, the snapshots this call committed are removed again and the first
+ * failure (lowest layer) is thrown.
+ */
+export async function unpackOverlay(
+  store: LayerStore,
+  layers: readonly UnpackLayer[],
+  opts: UnpackOptions = {},
+): Promise<UnpackResult> {
+  const chain = computeChainIds(layers.map((l) => l.diffId as Digest));
+  const limit = opts.concurrency ?? Math.min(4, os.availableParallelism() + 1);
+  const run = runLimited(Math.max(1, limit));
+  const applied: string[] = [];
+  let failed = false;
+  const results: Promise<string>[] = [];
+  for (const [i, layer] of layers.entries()) {
+    const chainId = chain[i]!;
+    const existing = store.get(chainId);
+    if (existing !== undefined) {
+      results.push(Promise.resolve(existing.fs));
+      continue;
+    }
+    const below = results.slice(0, i);
+    const lower = async () => (await Promise.all(below)).reverse();
+    results.push(
+      run(async () => {
+        if (failed) throw new ChrunError('CHRUN_INTERNAL', 'unpack: cancelled');
+        const pending = store.begin();
+        try {
+          await applyInto(layer, pending.fs, 'overlay', lower);
+          const snap = store.commit(pending, {
+            chainId,
+            ...(i > 0 ? { parent: chain[i - 1]! } : {}),
+            diffId: layer.diffId,
+            digest: layer.digest,
+            form: 'overlay',
+            created: new Date().toISOString(),
+          });
+          applied.push(chainId);
+          return snap.fs;
+        } catch (err) {
+          failed = true;
+          store.abort(pending);
+          throw err;
+        }
+      }),
+    );
+  }
+  const settled = await Promise.allSettled(results);
+  const firstFailure = settled.find((r) => r.status === 'rejected');
+  if (firstFailure !== undefined) {
+    for (const id of applied) store.remove(id);
+    throw firstFailure.reason;
+  }
+  return { chainIds: chain, applied };
+}
+
+/**
+ * copy form: the whole stack in one tree. Starts from a copy of the longest chain prefix
+ * already unpacked (or from nothing) and applies the rest in order, whiteouts as deletions.
+ * Only the top chain is committed.
+ */
+export async function unpackCopy(
+  store: LayerStore,
+  layers: readonly UnpackLayer[],
+): Promise<UnpackResult> {
+  const chain = computeChainIds(layers.map((l) => l.diffId as Digest));
+  const top = chain.at(-1);
+  if (top === undefined || store.get(top) !== undefined) return { chainIds: chain, applied: [] };
+  let start = 0;
+  let base: Snapshot | undefined;
+  for (let i = chain.length - 2; i >= 0; i--) {
+    base = store.get(chain[i]!);
+    if (base !== undefined) {
+      start = i + 1;
+      break;
+    }
+  }
+  const pending: PendingSnapshot = store.begin();
+  try {
+    if (base !== undefined) {
+      rmSync(pending.fs, { recursive: true });
+      copyTree(base.fs, pending.fs);
+    } else {
+      chmodSync(pending.fs, 0o755);
+    }
+    for (let i = start; i < layers.length; i++) {
+      await applyInto(layers[i]!, pending.fs, 'copy');
+    }
+    store.commit(pending, {
+      chainId: top,
+      ...(chain.length > 1 ? { parent: chain[chain.length - 2]! } : {}),
+      diffId: layers.at(-1)!.diffId,
+      digest: layers.at(-1)!.digest,
+      form: 'copy',
+      created: new Date().toISOString(),
+    });
+  } catch (err) {
+    store.abort(pending);
+    throw err;
+  }
+  return { chainIds: chain, applied: [top] };
+}

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { SnapshotStore, type UnpackLayer } from '../../../src/snapshots/index.js';
+import { planMount } from '../../../src/sys/index.js';
+import { isChrunError } from '../../../src/util/index.js';
+import { layerEntries, type EntrySpec } from '../../helpers/layer-entries.js';
+import { leakCheckEachTest } from '../../helpers/leak-check.js';
+import { needsRoot } from '../../helpers/requirements.js';
+import { tempDir } from '../../helpers/temp.js';
+
+leakCheckEachTest({ files: [os.tmpdir()] });
+
+/** A synthetic layer; its diffID is made up from its name (the content is not hashed here). */
+function layer(name: string, specs: EntrySpec[], fail?: Error): UnpackLayer {
+  const diffId = `sha256:${createHash('sha256').update(name).digest('hex')}`;
+  return {
+    digest: `sha256:${createHash('sha256').update(`blob ${name}`).digest('hex')}`,
+    diffId,
+    open: () => ({
+      entries: layerEntries(specs),
+      done: () => (fail === undefined ? Promise.resolve() : Promise.reject(fail)),
+    }),
+  };
+}
+
+const base = layer('base', [
+  { path: 'etc/', type: 'directory' },
+  { path: 'etc/os-release', type: 'file', body: 'base\n' },
+  { path: 'bin/', type: 'directory' },
+  { path: 'bin/sh', type: 'file', mode: 0o755, body: '#!\n' },
+]);
+const top = layer('top', [
+  { path: 'etc/', type: 'directory' },
+  { path: 'etc/.wh.os-release', type: 'file' },
+  { path: 'etc/hostname', type: 'file', body: 'top\n' },
+]);
+
+async function store(t: TestContext, snapshotter: 'overlay' | 'copy' | 'auto') {
+  const tmp = await tempDir('chrun-snap-');
+  const s = SnapshotStore.open({ root: path.join(tmp.path, 'snapshots'), snapshotter });
+  t.after(async () => {
+    for (const key of s.list()) s.remove(key);
+    await tmp.cleanup();
+  });
+  return s;
+}
+
+describe('SnapshotStore', { skip: needsRoot() }, () => {
+  test('auto picks overlay where it can be mounted', async (t) => {
+    assert.equal((await store(t, 'auto')).snapshotter, 'overlay');
+  });
+
+  for (const kind of ['overlay', 'copy'] as const) {
+    test(`${kind}: containers share the layers and never see each other's writes`, async (t) => {
+      const s = await store(t, kind);
+      const { chainIds, applied } = await s.unpack([base, top]);
+      assert.equal(chainIds.length, 2);
+      assert.deepEqual(applied.length, kind === 'overlay' ? 2 : 1);
+      assert.deepEqual((await s.unpack([base, top])).applied, [], 'applied once per chain');
+
+      const a = s.prepare('a', chainIds);
+      s.prepare('b', chainIds);
+      assert.equal(a.snapshotter, kind);
+      const ra = s.mountRoot('a');
+      const rb = s.mountRoot('b');
+      assert.equal(readFileSync(path.join(ra, 'etc/hostname'), 'utf8'), 'top\n');
+      assert.equal(existsSync(path.join(ra, 'etc/os-release')), false, 'the whiteout hides it');
+      writeFileSync(path.join(ra, 'etc/hostname'), 'changed by a\n');
+      writeFileSync(path.join(ra, 'new'), 'a');
+      assert.equal(readFileSync(path.join(rb, 'etc/hostname'), 'utf8'), 'top\n');
+      assert.equal(existsSync(path.join(rb, 'new')), false);
+      s.unmountRoot('b');
+      s.remove('b');
+      const c = s.prepare('c', chainIds);
+      const rc = s.mountRoot('c');
+      assert.equal(
+        readFileSync(path.join(rc, 'etc/hostname'), 'utf8'),
+        'top\n',
+        'the image is unchanged',
+      );
+      assert.deepEqual(c.mounts, s.mounts('c'));
+
+      const usage = s.usage();
+      assert.equal(usage.containers.count, 2);
+      assert.equal(usage.snapshots.count, kind === 'overlay' ? 2 : 1);
+      assert.ok(usage.snapshots.bytes > 0 && usage.containers.bytes > 0);
+
+      assert.equal(s.remove('a'), true);
+      assert.equal(existsSync(ra), false, 'removing a container removes its mount and layer');
+      assert.equal(s.remove('a'), false);
+      assert.deepEqual(s.gc([]), [], 'a container still uses the snapshots');
+      s.remove('c');
+      assert.equal(s.gc([]).length, kind === 'overlay' ? 2 : 1, 'the last user gone, they go');
+      assert.equal(s.usage().snapshots.count, 0);
+    });
+
+    test(`${kind}: a read-only root cannot be written`, async (t) => {
+      const s = await store(t, kind);
+      const { chainIds } = await s.unpack([base, top]);
+      s.prepare('ro', chainIds, { readOnly: true });
+      const root = s.mountRoot('ro');
+      assert.throws(() => writeFileSync(path.join(root, 'x'), 'x'), { code: 'EROFS' });
+      assert.equal(readFileSync(path.join(root, 'etc/hostname'), 'utf8'), 'top\n');
+      s.remove('ro');
+      const { chainIds: one } = await s.unpack([base]);
+      s.prepare('ro1', one, { readOnly: true });
+      assert.throws(() => writeFileSync(path.join(s.mountRoot('ro1'), 'x'), 'x'), {
+        code: 'EROFS',
+      });
+      s.remove('ro1');
+    });
+
+    test(`${kind}: a failing layer leaves nothing behind`, async (t) => {
+      const s = await store(t, kind);
+      const bad = layer('bad', [{ path: '../x', type: 'file', body: 'x' }]);
+      await assert.rejects(s.unpack([base, bad]), (e: unknown) =>
+        isChrunError(e, 'CHRUN_LAYER_UNSAFE'),
+      );
+      const mismatch = layer(
+        'mismatch',
+        [{ path: 'f', type: 'file', body: 'x' }],
+        new Error('diff id mismatch'),
+      );
+      await assert.rejects(s.unpack([base, mismatch]), /diff id mismatch/);
+      const st = s.stores[kind];
+      assert.deepEqual(st.list(), []);
+      assert.deepEqual(readdirSync(st.tmp), []);
+      assert.deepEqual(readdirSync(st.layers), []);
+    });
+  }
+
+  test('overlay: an image with more layers than fit in one page of mount options', async (t) => {
+    const s = await store(t, 'overlay');
+    const layers = Array.from({ length: 200 }, (_, i) =>
+      layer(`many${i}`, [{ path: `f${i}`, type: 'file', body: String(i) }]),
+    );
+    const { chainIds } = await s.unpack(layers);
+    const root = s.prepare('many', chainIds);
+    const data = root.mounts[0]!.options.join(',');
+    assert.ok(data.length > 4096, `the options are ${data.length} bytes`);
+    const [call] = planMount(root.mounts[0]!);
+    assert.ok(call?.chdir !== undefined && call.data.length < 4096);
+    const dir = s.mountRoot('many');
+    assert.equal(readFileSync(path.join(dir, 'f0'), 'utf8'), '0');
+    assert.equal(readFileSync(path.join(dir, 'f199'), 'utf8'), '199');
+    assert.equal(process.cwd(), path.resolve('.'), 'the working directory is restored');
+    s.remove('many');
+  });
+
+  test('prepare refuses bad keys, missing snapshots and existing roots', async (t) => {
+    const s = await store(t, 'overlay');
+    assert.throws(() => s.prepare('../x', []), /not a valid name/);
+    assert.throws(
+      () => s.prepare('x', [top.diffId]),
+      (e: unknown) => isChrunError(e, 'CHRUN_IMAGE_NOT_FOUND'),
+    );
+    s.prepare('x', []);
+    assert.throws(
+      () => s.prepare('x', []),
+      (e: unknown) => isChrunError(e, 'CHRUN_CONTAINER_EXISTS'),
+    );
+    s.remove('x');
+  });
+});
