@@ -40,7 +40,9 @@ const MAX_OCTAL = (width: number): number => 8 ** (width - 1) - 1;
  * The header blocks of one entry: a ustar header, preceded by a PAX extended header when
  * something does not fit ustar (paths over 255 bytes or not splittable, link names over 100
  * bytes, non-ASCII names, ids over 2097151, sizes of 8 GiB and more, mtimes before 1970 or with
- * a fraction, and every xattr, as SCHILY.xattr.NAME with its raw bytes).
+ * a fraction, and every xattr, as SCHILY.xattr.NAME with its raw bytes; xattrs with an empty
+ * value are left out, since an empty PAX value deletes a record and Go's archive/tar, docker,
+ * containerd and umoci drop them).
  *
  * Output depends only on the header (PAX records in byte order of their keys, the PAX entry
  * named PaxHeaders.0/BASENAME like Go's archive/tar, no pid or time), so the same entries make
@@ -77,7 +79,8 @@ export function encodeHeader(input: TarHeaderInput): Buffer {
 
   block.write(TYPEFLAG[h.type], 156, 'ascii');
   block.write('ustar\x0000', 257, 'latin1');
-  for (const [k, v] of h.xattrs) pax.set(`SCHILY.xattr.${k}`, v);
+  // An empty PAX value means "delete" (readers drop it), so an empty xattr cannot be carried.
+  for (const [k, v] of h.xattrs) if (v.length > 0) pax.set(`SCHILY.xattr.${k}`, v);
   writeChecksum(block);
   if (pax.size === 0) return block;
   return Buffer.concat([paxHeader(h, encodePax(pax)), block]);

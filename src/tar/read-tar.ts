@@ -199,6 +199,13 @@ const DECIMAL = /^[0-9]{1,16}$/;
 const TIME = /^-?[0-9]{1,16}(\.[0-9]+)?$/;
 
 function applyPax(h: TarHeader, key: string, value: Buffer, at: number): void {
+  if (key.startsWith('GNU.sparse.')) {
+    throw archiveError(`GNU sparse file ${JSON.stringify(h.path)} is not supported`, at);
+  }
+  // An empty value deletes the record (POSIX): the header block's value stands. For xattrs
+  // this drops empty values, as Go's archive/tar (docker, containerd, umoci) does; GNU tar
+  // would set an empty xattr.
+  if (value.length === 0) return;
   if (key.startsWith('SCHILY.xattr.')) {
     h.xattrs.set(key.slice(13), value);
     return;
@@ -213,11 +220,6 @@ function applyPax(h: TarHeader, key: string, value: Buffer, at: number): void {
     h.xattrs.set(name, Buffer.from(value.toString('latin1'), 'base64'));
     return;
   }
-  if (key.startsWith('GNU.sparse.')) {
-    throw archiveError(`GNU sparse file ${JSON.stringify(h.path)} is not supported`, at);
-  }
-  // An empty value deletes the field: the header block's value stands.
-  if (value.length === 0) return;
   switch (key) {
     case 'path':
       h.path = value.toString('utf8');

@@ -116,7 +116,10 @@ function assertMatchesTree(
     if (node.type === 'file') assert.equal(sha256, node.sha256, `${what}content`);
     const mtime = opts.subsecond ? node.mtimeMs / 1000 : Math.floor(node.mtimeMs / 1000);
     assert.ok(Math.abs(h.mtime - mtime) < 1e-6, `${what}mtime ${h.mtime} != ${mtime}`);
-    if (opts.xattrs) assert.deepEqual(h.xattrs, node.xattrs, `${what}xattrs`);
+    // GNU tar writes an empty xattr as an empty PAX value, which deletes the record: readTar
+    // drops it, as Go's archive/tar does.
+    const nonEmpty = new Map([...node.xattrs].filter(([, v]) => v.length > 0));
+    if (opts.xattrs) assert.deepEqual(h.xattrs, nonEmpty, `${what}xattrs`);
     else assert.equal(h.xattrs.size, 0);
   }
 }
@@ -334,7 +337,8 @@ describe(
               `${what}mtime ${node.mtimeMs}`,
             );
           }
-          assert.deepEqual(node.xattrs, h.xattrs ?? new Map(), `${what}xattrs`);
+          const written = [...(h.xattrs ?? [])].filter(([, v]) => v.length > 0);
+          assert.deepEqual(node.xattrs, new Map(written), `${what}xattrs (empty ones left out)`);
         }
         assert.equal((await lstat(path.join(out, 'dir/file'))).nlink, 2);
       } finally {
