@@ -62,3 +62,62 @@ export {
   parseImageConfig,
   parseDockerArchiveManifest,
 } from './validate.js';
+export {
+  parseBytes,
+  parseNanoCpus,
+  resourcesFromFlags,
+  MIN_MEMORY,
+  type ResourceFlags,
+  type HostResources,
+  type ResourcesFromFlags,
+} from './resource-flags.js';
+export {
+  CAPABILITIES,
+  DEFAULT_CAPABILITIES,
+  capabilityNumber,
+  capabilityMask,
+  capabilitiesFromMask,
+  boundingSetFromStatus,
+  normalizeCapabilities,
+  resolveCapabilities,
+  processCapabilities,
+  type CapabilityOptions,
+} from './security/capabilities.js';
+export { DOCKER_DEFAULT_SECCOMP } from './security/seccomp-default.js';
+export {
+  parseSeccompProfile,
+  resolveSeccompProfile,
+  seccompNativeArch,
+  kernelAtLeast,
+  SECCOMP_ARCHES,
+  type DockerSeccompProfile,
+  type DockerSyscallRule,
+  type SeccompFilter,
+  type SeccompArchMapEntry,
+  type SeccompContext,
+} from './security/seccomp-profile.js';
+export { MASKED_PATHS, READONLY_PATHS } from './security/linux-paths.js';
+export {
+  DEFAULT_DEVICES,
+  DEFAULT_DEV_SYMLINKS,
+  DEFAULT_DEVICE_RULES,
+  PRIVILEGED_DEVICE_RULES,
+} from './security/devices.js';
+export {
+  parseUlimit,
+  parseProcLimits,
+  resolveRlimits,
+  DEFAULT_RLIMITS,
+  RLIM_INFINITY,
+  RLIMIT_NUMBERS,
+  ULIMIT_TYPES,
+  type HostLimit,
+  type RlimitOptions,
+} from './security/rlimits.js';
+export { parseSecurityOpts, type SecurityOpts } from './security/security-opts.js';
+export {
+  containerSecurity,
+  applyContainerSecurity,
+  type ContainerSecurity,
+  type ContainerSecurityOptions,
+} from './security/container-security.js';
