@@ -36,7 +36,7 @@ test(
     const dir = await tempDir();
     try {
       const check = await LeakCheck.start();
-      await check.assertClean({ settleMs: 0 });
+      await check.assertClean();
       await run('mount', ['-t', 'tmpfs', 'tmpfs', dir.path]);
       try {
         const msg = await assertLeaks(
