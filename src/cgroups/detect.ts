@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** How the host mounts cgroups: pure v2, pure v1, or hybrid (v1 controllers plus a v2 mount). */
@@ -66,4 +67,9 @@ export function unescapeMountPath(p: string): string {
 
 export async function detectCgroupLayout(): Promise<CgroupLayout> {
   return parseCgroupLayout(await readFile('/proc/self/mountinfo', 'utf8'));
+}
+
+/** detectCgroupLayout without a promise, for callers on a synchronous path. */
+export function detectCgroupLayoutSync(): CgroupLayout {
+  return parseCgroupLayout(readFileSync('/proc/self/mountinfo', 'utf8'));
 }

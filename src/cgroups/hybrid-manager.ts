@@ -36,6 +36,7 @@ export class HybridCgroupManager extends BaseCgroupManager {
   }
 
   protected tracking(): string {
-    return this.unified()!.dir;
+    const h = this.unified() ?? this.v1('pids') ?? this.v1('freezer') ?? this.hierarchies[0];
+    return h!.dir;
   }
 }

@@ -1,5 +1,6 @@
 export {
   detectCgroupLayout,
+  detectCgroupLayoutSync,
   parseCgroupLayout,
   unescapeMountPath,
   type CgroupLayout,
@@ -26,3 +27,4 @@ export {
 export { blkioWeightToIoWeight, cpuSharesToWeight, memorySwapToV2 } from './convert.js';
 export { deviceRuleV1 } from './resources-v1.js';
 export { createFakeCgroupHost, FakeCgroupFs, type FakeCgroupOptions } from './fake-cgroup-fs.js';
+export { CgroupDriver, type CgroupDriverOptions, type ContainerCgroups } from './driver.js';

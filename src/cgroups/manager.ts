@@ -39,6 +39,12 @@ export interface CgroupManagerOptions {
   pruneParents?: readonly string[];
   /** How long destroy() waits for the cgroup to empty and for rmdir to succeed. */
   timeoutMs?: number;
+  /**
+   * The container's directories as recorded when it was created (CgroupManager.dirs): each
+   * hierarchy uses the one under its mount, and hierarchies without one are left alone. For
+   * reopening a container's cgroups later (delete, kill, stats) whatever the path rules were.
+   */
+  dirs?: readonly string[];
 }
 
 /** One mounted hierarchy the container has a directory in. */
@@ -58,6 +64,16 @@ const defaultSignal = (pid: number, signal: NodeJS.Signals): void => {
   }
 };
 
+/** The hierarchies that have one of `dirs` under their mount, with that directory. */
+function recordedDirs(hierarchies: Hierarchy[], dirs: readonly string[]): Hierarchy[] {
+  const out: Hierarchy[] = [];
+  for (const h of hierarchies) {
+    const dir = dirs.find((d) => d.startsWith(`${h.mount}/`));
+    if (dir !== undefined) out.push({ ...h, dir });
+  }
+  return out;
+}
+
 /** What the three managers share; they differ in hierarchies, placement and freezing. */
 export abstract class BaseCgroupManager implements CgroupManager {
   abstract readonly mode: 'v1' | 'v2' | 'hybrid';
@@ -73,7 +89,7 @@ export abstract class BaseCgroupManager implements CgroupManager {
     this.path = opts.path;
     this.fs = opts.fs ?? nodeCgroupFs;
     this.signal = opts.signal ?? defaultSignal;
-    this.hierarchies = hierarchies;
+    this.hierarchies = opts.dirs === undefined ? hierarchies : recordedDirs(hierarchies, opts.dirs);
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.pruneParents =
       opts.pruneParents ??

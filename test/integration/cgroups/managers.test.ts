@@ -5,6 +5,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CgroupDriver,
   createCgroupManager,
   detectCgroupLayout,
   type CgroupLayout,
@@ -201,5 +202,30 @@ testNoLeaks(
     cg.apply(resources);
     const unified = cg.dirs.find((d) => d.startsWith(layout.unified!))!;
     assert.equal(read(path.join(unified, 'hugetlb.2MB.max')), String(8 * MiB));
+  },
+);
+
+testNoLeaks(
+  'the runtime driver makes cgroups from a spec and reopens them by path',
+  { skip },
+  async () => {
+    const driver = new CgroupDriver();
+    const id = uniqueId();
+    const c = await driver.create(id, {
+      ociVersion: '1.2.0',
+      linux: { resources: { memory: { limit: 32 * MiB }, pids: { limit: 16 } } },
+    });
+    assert.ok(c.paths.every((p) => p.endsWith(`/chrun/${id}`)));
+    const child = waitingShell('exit 3');
+    for (const file of c.placement.procs ?? []) writeFileSync(file, String(child.pid));
+    if (c.placement.cloneInto !== undefined) c.manager.addProcess(child.pid!);
+    const reopened = driver.open(c.paths);
+    assert.deepEqual(reopened.manager.pids(), [child.pid]);
+    assert.equal(reopened.manager.stats().pids?.limit, 16);
+    child.stdin!.end('go\n');
+    assert.deepEqual(await exitOf(child), { code: 3, signal: null });
+    assert.equal(await reopened.oomKilled(), false);
+    await reopened.destroy();
+    for (const p of c.paths) assert.ok(!existsSync(p), p);
   },
 );

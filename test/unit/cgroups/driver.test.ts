@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, test } from 'node:test';
+import {
+  CgroupDriver,
+  createFakeCgroupHost,
+  type FakeCgroupOptions,
+} from '../../../src/cgroups/index.js';
+import type { Spec } from '../../../src/oci/index.js';
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
+function driver(
+  opts: FakeCgroupOptions,
+  procSelfCgroup?: string,
+): { d: CgroupDriver; base: string } {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'chrun-driver-'));
+  roots.push(root);
+  const { layout, fs } = createFakeCgroupHost(root, opts);
+  return {
+    d: new CgroupDriver({ layout, fs, procSelfCgroup }),
+    base: path.join(root, 'sys/fs/cgroup'),
+  };
+}
+
+const spec = (linux: Spec['linux'] = {}): Spec => ({ ociVersion: '1.2.0', linux });
+
+test('v2: the container is cloned into its cgroup; limits applied from the spec', async () => {
+  const { d, base } = driver({ mode: 'v2' });
+  const c = await d.create('abc', spec({ resources: { pids: { limit: 7 } } }));
+  const dir = path.join(base, 'chrun/abc');
+  assert.deepEqual(c.placement, { cloneInto: dir, cleanup: [dir] });
+  assert.deepEqual(c.paths, [dir]);
+  assert.equal(readFileSync(path.join(dir, 'pids.max'), 'utf8').trim(), '7');
+  assert.equal(await c.oomKilled(), false);
+  await c.destroy();
+  assert.ok(!existsSync(path.join(base, 'chrun')));
+  assert.deepEqual(d.mounts(), { mode: 'v2', v1: [] });
+});
+
+test('hybrid: procs files for every hierarchy, cleanup deepest first, reopen by paths', async () => {
+  const { d, base } = driver({ mode: 'hybrid' });
+  const c = await d.create('h1', spec({ cgroupsPath: '/mine/deep/h1' }));
+  assert.equal(c.placement.cloneInto, undefined);
+  assert.equal(c.placement.procs?.length, 9);
+  assert.equal(c.placement.cleanup?.length, 9);
+  c.manager.addProcess(321);
+  const again = d.open(c.paths);
+  assert.deepEqual(again.manager.dirs, c.manager.dirs);
+  assert.deepEqual(again.manager.pids(), [321]);
+  await again.destroy();
+  for (const p of c.paths) assert.ok(!existsSync(p), p);
+  assert.ok(existsSync(path.join(base, 'memory/mine/deep')), 'a user parent stays');
+  assert.deepEqual(
+    d.mounts().v1.map((m) => `${m.name}:${m.options}`),
+    [
+      'cpu,cpuacct:cpu,cpuacct',
+      'cpuset:cpuset',
+      'memory:memory',
+      'devices:devices',
+      'freezer:freezer',
+      'blkio:blkio',
+      'pids:pids',
+      'systemd:name=systemd',
+    ],
+  );
+});
+
+test("a relative cgroupsPath lands under the runtime's own cgroup of each hierarchy", async () => {
+  const { d, base } = driver(
+    { mode: 'v1', v1Mounts: [['memory'], ['pids']] },
+    '5:memory:/sess\n3:pids:/\n',
+  );
+  const c = await d.create('r1', spec({ cgroupsPath: 'ctr/r1' }));
+  assert.deepEqual(c.paths, [
+    path.join(base, 'memory/sess/ctr/r1'),
+    path.join(base, 'pids/ctr/r1'),
+  ]);
+});
+
+test('a refused limit removes what create made', async () => {
+  const { d, base } = driver({ mode: 'v2' });
+  await assert.rejects(
+    d.create('bad', spec({ resources: { cpu: { quota: 10 } } })),
+    /set cpu quota/,
+  );
+  assert.ok(!existsSync(path.join(base, 'chrun/bad')));
+});
+
+test('device rules on v2 are handed back as unenforced', async () => {
+  const { d } = driver({ mode: 'v2' });
+  const c = await d.create(
+    'dev',
+    spec({ resources: { devices: [{ allow: false, access: 'rwm' }] } }),
+  );
+  assert.deepEqual(c.applied.unenforcedDevices, [{ allow: false, access: 'rwm' }]);
+  await c.destroy();
+});
