@@ -18,3 +18,4 @@ export type { Snapshot, SnapshotMeta } from './layer-store.js';
 export { copyTree } from './copy-tree.js';
 export { diskUsage, type Usage } from './disk-usage.js';
 export type { UnpackLayer, OpenedLayer, UnpackOptions, UnpackResult } from './unpack.js';
+export { blobLayer, type LayerBlob } from './blob-layer.js';

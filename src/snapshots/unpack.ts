@@ -57,14 +57,25 @@ async function applyInto(
   form: 'overlay' | 'copy',
   lower?: () => Promise<readonly string[]>,
 ): Promise<void> {
-  const opened = await layer.open();
-  await applyLayer(opened.entries, {
-    dir,
-    form,
-    name: layer.digest,
-    ...(lower === undefined ? {} : { lower: { dirs: lower } }),
-  });
-  await opened.done();
+  try {
+    const opened = await layer.open();
+    await applyLayer(opened.entries, {
+      dir,
+      form,
+      name: layer.digest,
+      ...(lower === undefined ? {} : { lower: { dirs: lower } }),
+    });
+    await opened.done();
+  } catch (err) {
+    // Errors of the tar reader or the decompressor: say which layer.
+    if (err instanceof ChrunError && !err.message.startsWith('apply layer ')) {
+      throw new ChrunError(err.code, `apply layer ${layer.digest}: ${err.message}`, {
+        cause: err,
+        fields: { ...err.fields, digest: layer.digest },
+      });
+    }
+    throw err;
+  }
 }
 
 /**

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { decompress, readTar } from '../tar/index.js';
+import { ChrunError } from '../util/index.js';
+import type { OpenedLayer, UnpackLayer } from './unpack.js';
+
+/** A layer blob as the content store holds it. */
+export interface LayerBlob {
+  /** Digest of the (compressed) blob. */
+  digest: string;
+  /** Its size as the manifest declares it. */
+  size: number;
+  /** The image config's rootfs.diff_ids entry for it. */
+  diffId: string;
+  /** The blob's bytes (gzip, zstd or uncompressed: told apart by their magic numbers). */
+  open(): AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
+}
+
+/**
+ * The layer of a blob: decompressed, read as tar, and checked as it goes. The blob may not be
+ * longer than its declared size (reading stops and the layer is refused as soon as it is) nor
+ * shorter, and the uncompressed stream must hash to the diffID.
+ */
+export function blobLayer(blob: LayerBlob): UnpackLayer {
+  const m = /^sha256:([0-9a-f]{64})$/.exec(blob.diffId);
+  return {
+    digest: blob.digest,
+    diffId: blob.diffId,
+    async open(): Promise<OpenedLayer> {
+      if (m === null) {
+        throw new ChrunError(
+          'CHRUN_UNSUPPORTED',
+          `apply layer ${blob.digest}: diff id '${blob.diffId}' is not a sha256 digest`,
+        );
+      }
+      const source = await blob.open();
+      let compressed = 0;
+      const counted = (async function* () {
+        for await (const chunk of source) {
+          compressed += chunk.byteLength;
+          yield chunk;
+        }
+      })();
+      const hash = createHash('sha256');
+      const hashed = (async function* () {
+        for await (const chunk of decompress(counted, { maxInputBytes: blob.size })) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      })();
+      return {
+        entries: readTar(hashed),
+        done: () => {
+          if (compressed !== blob.size) {
+            throw new ChrunError(
+              'CHRUN_SIZE_MISMATCH',
+              `apply layer ${blob.digest}: the blob has ${compressed} bytes where its descriptor says ${blob.size}`,
+              { fields: { digest: blob.digest } },
+            );
+          }
+          const got = hash.digest('hex');
+          if (got !== m[1]) {
+            throw new ChrunError(
+              'CHRUN_DIGEST_MISMATCH',
+              `apply layer ${blob.digest}: its uncompressed content is sha256:${got}, the image config says ${blob.diffId}`,
+              { fields: { digest: blob.digest } },
+            );
+          }
+          return Promise.resolve();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { blobLayer, SnapshotStore, type LayerBlob } from '../../../src/snapshots/index.js';
+import { compress, packTar, type Compression, type TarWriteEntry } from '../../../src/tar/index.js';
+import { isChrunError } from '../../../src/util/index.js';
+import { leakCheckEachTest } from '../../helpers/leak-check.js';
+import { needsRootAnd } from '../../helpers/requirements.js';
+import { tempDir } from '../../helpers/temp.js';
+
+leakCheckEachTest({ files: [{ path: os.tmpdir(), match: /^chrun-(apply|snap|umoci|registry)/ }] });
+
+async function bytes(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of it) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
+
+async function blob(
+  entries: TarWriteEntry[],
+  compression: Compression,
+  tweak: Partial<LayerBlob> = {},
+) {
+  const tar = await bytes(packTar(entries));
+  const data = await bytes(
+    compress(
+      (async function* () {
+        yield await Promise.resolve(tar);
+      })(),
+      compression,
+    ),
+  );
+  const layer: LayerBlob = {
+    digest: `sha256:${createHash('sha256').update(data).digest('hex')}`,
+    size: data.length,
+    diffId: `sha256:${createHash('sha256').update(tar).digest('hex')}`,
+    open: () =>
+      (async function* () {
+        yield await Promise.resolve(data);
+      })(),
+    ...tweak,
+  };
+  return layer;
+}
+
+const ENTRIES: TarWriteEntry[] = [
+  { header: { path: 'etc/', type: 'directory', mode: 0o755 } },
+  { header: { path: 'etc/motd', type: 'file', mode: 0o644 }, body: Buffer.from('hello\n') },
+];
+
+describe('layers from blobs', { skip: needsRootAnd('zstd') }, () => {
+  for (const compression of ['gzip', 'zstd', 'none'] as const) {
+    test(`a ${compression} layer is applied and its diffID checked`, async (t) => {
+      const tmp = await tempDir('chrun-snap-blob-');
+      t.after(tmp.cleanup);
+      const store = SnapshotStore.open({ root: path.join(tmp.path, 's'), snapshotter: 'overlay' });
+      const good = await blob(ENTRIES, compression);
+      const { chainIds } = await store.unpack([blobLayer(good)]);
+      assert.equal(chainIds[0], good.diffId);
+
+      const wrong = await blob(ENTRIES, compression, { diffId: `sha256:${'0'.repeat(64)}` });
+      await assert.rejects(store.unpack([blobLayer(wrong)]), (e: unknown) => {
+        assert.ok(isChrunError(e, 'CHRUN_DIGEST_MISMATCH'));
+        assert.match(
+          e.message,
+          /^apply layer sha256:[0-9a-f]{64}: its uncompressed content is sha256:/,
+        );
+        return true;
+      });
+      const big = await blob(ENTRIES, compression);
+      await assert.rejects(
+        store.unpack([
+          blobLayer({ ...big, diffId: `sha256:${'1'.repeat(64)}`, size: big.size - 10 }),
+        ]),
+        (e: unknown) => isChrunError(e, 'CHRUN_SIZE_MISMATCH'),
+      );
+      await assert.rejects(
+        store.unpack([
+          blobLayer({ ...big, diffId: `sha256:${'2'.repeat(64)}`, size: big.size + 10 }),
+        ]),
+        (e: unknown) => isChrunError(e, 'CHRUN_SIZE_MISMATCH'),
+      );
+      assert.equal(store.stores.overlay.list().length, 1, 'only the good layer was committed');
+      assert.deepEqual(readdirSync(store.stores.overlay.tmp), []);
+    });
+  }
+
+  test('a hostile tar through the real reader is refused naming the layer and entry', async (t) => {
+    const tmp = await tempDir('chrun-snap-blob-');
+    t.after(tmp.cleanup);
+    const store = SnapshotStore.open({ root: path.join(tmp.path, 's'), snapshotter: 'overlay' });
+    const evil = await blob(
+      [
+        { header: { path: 'lnk', type: 'symlink', linkname: tmp.path } },
+        { header: { path: 'lnk/pwned', type: 'file' }, body: Buffer.from('x') },
+      ],
+      'gzip',
+    );
+    await assert.rejects(store.unpack([blobLayer(evil)]), (e: unknown) => {
+      assert.ok(isChrunError(e, 'CHRUN_LAYER_UNSAFE'));
+      assert.equal(
+        e.message,
+        `apply layer ${evil.digest}: entry 'lnk/pwned' would be written through symlink 'lnk' -> '${tmp.path}', an absolute path`,
+      );
+      return true;
+    });
+    assert.deepEqual(readdirSync(tmp.path), ['s']);
+  });
+});
