@@ -12,3 +12,41 @@ export {
   type Mount,
   type MountCall,
 } from './mount.js';
+export type { Plan, PlanStep, SeccompRules, SeccompRule, SeccompArg } from './plan.js';
+export {
+  encodePlan,
+  encodeSeccompRules,
+  planFrame,
+  frame,
+  Writer,
+} from './plan-encoder.js';
+export {
+  SyncDecoder,
+  decodeMessage,
+  decodeWaitStatus,
+  type HelperMessage,
+  type WaitStatus,
+} from './sync-decoder.js';
+export { M, OP, HOST_OPS, PLAN_MAGIC, FRAME_HEADER, type OpName } from './protocol.js';
+export {
+  spawnInit,
+  type InitSession,
+  type SpawnInitOptions,
+  type StdioSpec,
+} from './helper-session.js';
+export { describeStep } from './describe.js';
+export { stepError } from './step-error.js';
+export { errnoName, errnoText } from './errno.js';
+export {
+  CLONE,
+  RLIMIT,
+  RLIM_INFINITY,
+  CAPABILITIES,
+  capMask,
+  capNames,
+  SIGKILL,
+} from './linux.js';
+export { seccompRules } from './seccomp.js';
+export { SeccompCache, exportBpf } from './seccomp-cache.js';
+export { realSys, type Sys, type RealSysOptions } from './sys.js';
+export { RecordingSys, type FakeOutcome } from './recording-sys.js';
