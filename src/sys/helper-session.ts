@@ -28,8 +28,10 @@ export interface InitSession {
   /** Microseconds per plan step index, as reported. */
   readonly timings: Map<number, number>;
   readonly notes: { step: number; text: string }[];
-  /** The container process's host pid. */
+  /** The container process's host pid, once known. */
   pid(): Promise<number>;
+  /** The latest pid reported (an exec into a pid namespace forks once more). */
+  readonly lastPid: number | undefined;
   /** Setup done: the container waits on its exec fifo (or is about to exec). */
   ready(): Promise<void>;
   /** The container process called execve. */
@@ -120,6 +122,9 @@ class HelperInitSession implements InitSession {
     sock.write(planFrame(plan));
   }
 
+  get lastPid(): number | undefined {
+    return this.containerPid;
+  }
   get helperPid(): number | undefined {
     return this.child.pid;
   }

@@ -54,6 +54,7 @@ export class RecordingSys {
     const session: InitSession & { start(): void } = {
       plan,
       helperPid: 1,
+      lastPid: pid,
       stdin: null,
       stdout: null,
       stderr: null,

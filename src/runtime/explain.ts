@@ -1,0 +1,49 @@
+import { describeStep, type Plan } from '../sys/index.js';
+
+/** One isolation step and what it cost. */
+export interface ExplainStep {
+  /** 'host' (chrun or the helper on the host side) or 'container'. */
+  side: 'chrun' | 'host' | 'container';
+  what: string;
+  usec: number | undefined;
+}
+
+const HOST = new Set([
+  'fifo',
+  'clone',
+  'cgroup-join',
+  'uid-map',
+  'gid-map',
+  'setgroups-deny',
+  'orphan-unlink',
+  'orphan-rmdir',
+  'console-socket',
+]);
+
+/** The steps taken, in order, with the microseconds each took (as the helper measured). */
+export function explainPlan(
+  plan: Plan,
+  timings: ReadonlyMap<number, number>,
+  phases: readonly { what: string; usec: number }[] = [],
+): ExplainStep[] {
+  const out: ExplainStep[] = phases.map((p) => ({ side: 'chrun', what: p.what, usec: p.usec }));
+  plan.forEach((s, i) => {
+    if (s.op === 'orphan-unlink' || s.op === 'orphan-rmdir') return; // only if chrun dies
+    out.push({
+      side: HOST.has(s.op) ? 'host' : 'container',
+      what: describeStep(s),
+      usec: timings.get(i),
+    });
+  });
+  return out;
+}
+
+/** `--explain` text: one line a step, microseconds right-aligned. */
+export function formatExplain(steps: readonly ExplainStep[]): string {
+  return steps
+    .map(
+      (s) =>
+        `${(s.usec === undefined ? '-' : String(Math.round(s.usec))).padStart(8)} us  ${s.side.padEnd(9)} ${s.what}`,
+    )
+    .join('\n');
+}

@@ -1,0 +1,149 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import type { Spec } from '../oci/index.js';
+import { SIGKILL, seccompRules, type InitSession, type StdioSpec } from '../sys/index.js';
+import type { ContainerCgroup } from './cgroup-driver.js';
+import { loadBundle } from './bundle.js';
+import { compilePlan } from './compile.js';
+import type { RuntimeContext } from './context.js';
+import { procStat } from './proc-info.js';
+import type { ContainerRecord, Keep } from './state-store.js';
+
+/** Options shared by create and run. */
+export interface LaunchOptions {
+  /** The spec in memory (the engine's way); without it BUNDLE/config.json is read. */
+  spec?: Spec;
+  /** The container's stdin, stdout and stderr (default: this process's). */
+  stdio?: [StdioSpec, StdioSpec, StdioSpec];
+  /** A tiny reaper as PID 1 that forwards signals and reaps zombies (`--init`). */
+  init?: boolean;
+  /** A root to mount inside the container's mount namespace (the snapshotter's overlay). */
+  rootMount?: { type: string; source: string; options: string[] };
+  /** The pty's initial size, with process.terminal. */
+  consoleSize?: { rows: number; cols: number };
+  /** OCI --console-socket: hand the pty master to this unix socket instead of relaying it. */
+  consoleSocket?: string;
+}
+
+export interface Launched {
+  session: InitSession;
+  record: ContainerRecord;
+  cgroup: ContainerCgroup | undefined;
+  phases: { what: string; usec: number }[];
+}
+
+function isFile(p: string): boolean {
+  try {
+    return !statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bundle -> cgroups -> plan -> helper, up to `created` (waiting on the exec fifo) or, for an
+ * attached run, up to the execve of the container's process. Undoes everything on failure.
+ */
+export async function launch(
+  ctx: RuntimeContext,
+  id: string,
+  bundle: string,
+  opts: LaunchOptions,
+  mode: { fifo: boolean; keep: Keep },
+): Promise<Launched> {
+  const phases: { what: string; usec: number }[] = [];
+  let t = performance.now();
+  const phase = (what: string): void => {
+    const now = performance.now();
+    phases.push({ what, usec: (now - t) * 1000 });
+    t = now;
+  };
+  const loaded =
+    opts.spec === undefined
+      ? await loadBundle(bundle)
+      : {
+          spec: opts.spec,
+          bundle: path.resolve(bundle),
+          rootfs: path.resolve(bundle, opts.spec.root?.path ?? 'rootfs'),
+        };
+  const { spec, rootfs } = loaded;
+  phase(opts.spec === undefined ? 'read and check config.json' : 'take the spec');
+  await ctx.store.claim(id);
+  let cgroup: ContainerCgroup | undefined;
+  let session: InitSession | undefined;
+  try {
+    cgroup = ctx.cgroups === undefined ? undefined : await ctx.cgroups.create(id, spec);
+    if (cgroup !== undefined) phase('create cgroups and set limits');
+    const seccomp = spec.linux?.seccomp;
+    const rules = seccomp === undefined ? undefined : seccompRules(seccomp);
+    const bpf =
+      rules !== undefined && ctx.seccompCache ? await ctx.sys.seccompBpf(rules) : undefined;
+    if (rules !== undefined)
+      phase(
+        bpf !== undefined ? 'look up the compiled seccomp filter' : 'convert the seccomp profile',
+      );
+    const fifo = mode.fifo ? ctx.store.fifoPath(id) : undefined;
+    const attached = mode.keep === 'attached';
+    const dir = ctx.store.containerDir(id);
+    const plan = compilePlan({
+      spec,
+      rootfs,
+      rootMount: opts.rootMount,
+      execFifo: fifo,
+      cgroup: cgroup?.placement,
+      cgroupMounts: ctx.cgroups?.mounts(),
+      orphanFiles: attached
+        ? [
+            ctx.store.recordPath(id),
+            ctx.store.specPath(id),
+            ctx.store.fifoPath(id),
+            ctx.store.lockPath(id),
+          ]
+        : undefined,
+      orphanDirs: attached ? [dir] : undefined,
+      attached,
+      detach: mode.keep === 'reparent',
+      init: opts.init,
+      consoleSize: opts.consoleSize,
+      consoleSocket: opts.consoleSocket,
+      seccompBpf: bpf,
+      seccompRules: rules,
+      bindSourceIsFile: isFile,
+      noPivot: ctx.noPivot,
+    });
+    phase('compile the plan');
+    session = ctx.sys.spawnInit(plan, { stdio: opts.stdio });
+    const specWritten = ctx.store.writeSpec(id, spec);
+    const pid = await session.pid();
+    phase('start the helper and clone');
+    if (mode.fifo) await session.ready();
+    else await session.started();
+    await specWritten;
+    const record: ContainerRecord = {
+      id,
+      bundle: loaded.bundle,
+      rootfs,
+      status: mode.fifo ? 'created' : 'running',
+      pid,
+      pidStart: procStat(pid)?.start,
+      helperPid: session.helperPid,
+      created: new Date().toISOString(),
+      cgroupPaths: cgroup?.paths,
+      cgroupPlacement: cgroup?.placement,
+      annotations: spec.annotations,
+      rootMount: opts.rootMount,
+      keep: mode.keep,
+    };
+    await ctx.store.write(record);
+    phase('record the state');
+    return { session, record, cgroup, phases };
+  } catch (err) {
+    if (session !== undefined) {
+      session.kill(SIGKILL);
+      await session.exited().catch(() => undefined);
+    }
+    await cgroup?.destroy().catch(() => undefined);
+    await ctx.store.remove(id);
+    throw err;
+  }
+}
