@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { ChrunError } from '../util/index.js';
 import { helperPath } from './helper-path.js';
@@ -44,6 +44,13 @@ export interface InitSession {
   detach(): void;
 }
 
+function hold(r: Readable | null): Readable | null {
+  if (r === null) return null;
+  const p = new PassThrough();
+  r.pipe(p);
+  return p;
+}
+
 class Deferred<T> {
   readonly promise: Promise<T>;
   resolve!: (v: T) => void;
@@ -77,6 +84,8 @@ class HelperInitSession implements InitSession {
   private readonly exitD = new Deferred<WaitStatus>();
   private failure: ChrunError | undefined;
   private containerPid: number | undefined;
+  private readonly out: Readable | null;
+  private readonly err: Readable | null;
 
   constructor(
     readonly plan: Plan,
@@ -88,6 +97,10 @@ class HelperInitSession implements InitSession {
     const sock = this.child.stdio[3] as Socket | null;
     if (sock === null) throw new ChrunError('CHRUN_INTERNAL', 'spawn helper: no sync socket');
     this.sock = sock;
+    // node resumes (and so drops) unread child output when the child exits: hold it here
+    // until the caller reads, which may be after a short-lived container has ended
+    this.out = hold(this.child.stdout);
+    this.err = hold(this.child.stderr);
     this.child.on('error', (err) => {
       const e = new ChrunError(
         (err as NodeJS.ErrnoException).code === 'ENOENT'
@@ -132,10 +145,10 @@ class HelperInitSession implements InitSession {
     return this.child.stdin;
   }
   get stdout(): Readable | null {
-    return this.child.stdout;
+    return this.out;
   }
   get stderr(): Readable | null {
-    return this.child.stderr;
+    return this.err;
   }
 
   private fail(err: ChrunError): void {

@@ -1,0 +1,61 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Spec } from '../../../src/oci/index.js';
+import { Runtime, type RunOptions } from '../../../src/runtime/index.js';
+import { busyboxBundle, defaultSpec } from '../../helpers/busybox-bundle.js';
+
+export interface Fixture {
+  dir: string;
+  bundle: string;
+  stateDir: string;
+  rt: Runtime;
+  cleanup(): Promise<void>;
+}
+
+/** A temp dir with a busybox bundle and a runtime whose state lives there too. */
+export async function fixture(spec: Spec = defaultSpec(['true'])): Promise<Fixture> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chrun-rt-'));
+  const bundle = path.join(dir, 'bundle');
+  await busyboxBundle(bundle, spec);
+  const stateDir = path.join(dir, 'state');
+  return {
+    dir,
+    bundle,
+    stateDir,
+    rt: new Runtime({ stateDir, seccompCacheDir: path.join(dir, 'seccomp') }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Runs a command in the fixture's bundle (spec changed by `edit`) and collects its output. */
+export async function runIn(
+  f: Fixture,
+  args: string[],
+  edit: (s: Spec) => void = () => undefined,
+  opts: RunOptions = {},
+): Promise<{ stdout: string; stderr: string; exitCode: number; signal: string | null }> {
+  const spec = defaultSpec(args);
+  edit(spec);
+  const p = await f.rt.run(`t${Math.random().toString(36).slice(2, 10)}`, f.bundle, {
+    spec,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...opts,
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  p.stdout?.on('data', (d: Buffer) => out.push(d));
+  p.stderr?.on('data', (d: Buffer) => err.push(d));
+  const st = await p.wait();
+  await Promise.all(
+    [p.stdout, p.stderr].map((s) =>
+      s === null || s.readableEnded ? undefined : new Promise((r) => s.once('close', r)),
+    ),
+  );
+  return {
+    stdout: Buffer.concat(out).toString(),
+    stderr: Buffer.concat(err).toString(),
+    exitCode: st.exitCode,
+    signal: st.signal,
+  };
+}
