@@ -12,7 +12,7 @@ import {
   type SeccompRules,
 } from '../sys/index.js';
 import { ChrunError } from '../util/index.js';
-import { parseMountOptions, propagationFlags } from './mount-options.js';
+import { parseOciMountOptions, propagationFlags } from './mount-options.js';
 
 /** Where the container's process lands in the cgroup tree (from the cgroup manager). */
 export interface CgroupPlacement {
@@ -134,7 +134,7 @@ function mountSteps(
   hasCgroupNs: boolean,
   isFile: (source: string) => boolean,
 ): PlanStep[] {
-  const opts = parseMountOptions(m.options);
+  const opts = parseOciMountOptions(m.options);
   const target = m.destination;
   if (!path.isAbsolute(target)) invalid(`mount ${target}: the destination must be absolute`);
   const type = m.type ?? (opts.bind ? 'bind' : 'none');
@@ -410,7 +410,7 @@ export function compilePlan(input: CompileInput): Plan {
       what: 'make / a slave mount (no propagation to the host)',
     });
     if (input.rootMount !== undefined) {
-      const o = parseMountOptions(input.rootMount.options);
+      const o = parseOciMountOptions(input.rootMount.options);
       plan.push({
         op: 'mount',
         source: input.rootMount.source,

@@ -26,4 +26,4 @@ export type { CreateOptions } from './create.js';
 export type { RunOptions } from './run.js';
 export type { ExecOptions } from './exec.js';
 export type { LaunchOptions } from './launch.js';
-export { parseMountOptions } from './mount-options.js';
+export { parseOciMountOptions } from './mount-options.js';

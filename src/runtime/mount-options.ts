@@ -56,7 +56,7 @@ const PROPAGATION: Record<string, number> = {
 /** Options the kernel does not take and runc ignores. */
 const IGNORED = new Set(['defaults', 'tmpcopyup', 'idmap', 'ridmap', 'copy-symlink']);
 
-export function parseMountOptions(options: readonly string[] | undefined): ParsedMountOptions {
+export function parseOciMountOptions(options: readonly string[] | undefined): ParsedMountOptions {
   const out: ParsedMountOptions = {
     flags: 0,
     bind: false,

@@ -13,13 +13,7 @@ export {
   type MountCall,
 } from './mount.js';
 export type { Plan, PlanStep, SeccompRules, SeccompRule, SeccompArg } from './plan.js';
-export {
-  encodePlan,
-  encodeSeccompRules,
-  planFrame,
-  frame,
-  Writer,
-} from './plan-encoder.js';
+export { encodePlan, encodeSeccompRules, planFrame, frame, Writer } from './plan-encoder.js';
 export {
   SyncDecoder,
   decodeMessage,
@@ -37,15 +31,7 @@ export {
 export { describeStep } from './describe.js';
 export { stepError } from './step-error.js';
 export { errnoName, errnoText } from './errno.js';
-export {
-  CLONE,
-  RLIMIT,
-  RLIM_INFINITY,
-  CAPABILITIES,
-  capMask,
-  capNames,
-  SIGKILL,
-} from './linux.js';
+export { CLONE, RLIMIT, RLIM_INFINITY, CAPABILITIES, capMask, capNames, SIGKILL } from './linux.js';
 export { seccompRules } from './seccomp.js';
 export { SeccompCache, exportBpf } from './seccomp-cache.js';
 export { realSys, type Sys, type RealSysOptions } from './sys.js';

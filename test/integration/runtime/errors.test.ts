@@ -10,7 +10,9 @@ const skip = needsRoot();
 before(async () => {
   if (!skip) f = await fixture();
 });
-after(async () => f?.cleanup());
+after(async () => {
+  if (!skip) await f.cleanup();
+});
 
 async function failure(
   args: string[],

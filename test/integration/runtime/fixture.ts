@@ -49,7 +49,9 @@ export async function runIn(
   const st = await p.wait();
   await Promise.all(
     [p.stdout, p.stderr].map((s) =>
-      s === null || s.readableEnded ? undefined : new Promise((r) => s.once('close', r)),
+      s === null || s.readableEnded
+        ? Promise.resolve()
+        : new Promise<void>((r) => s.once('close', () => r())),
     ),
   );
   return {

@@ -11,7 +11,9 @@ const skip = needsRoot();
 before(async () => {
   if (!skip) f = await fixture();
 });
-after(async () => f?.cleanup());
+after(async () => {
+  if (!skip) await f.cleanup();
+});
 
 const NS = ['pid', 'net', 'mnt', 'uts', 'ipc', 'cgroup'];
 

@@ -26,7 +26,7 @@ test('every op code agrees with native/src/protocol.h', () => {
   const cOps = [...d.keys()].filter((k) => k.startsWith('OP_') && k !== 'OP_MAX');
   for (const [name, code] of Object.entries(OP)) {
     const c = `OP_${name.toUpperCase().replace(/-/g, '_')}`;
-    assert.equal(num(d.get(c)), code, `${c}`);
+    assert.equal(num(d.get(c)), code, c);
   }
   assert.equal(cOps.length, Object.keys(OP).length, 'the same number of ops on both sides');
   assert.ok(Math.max(...Object.values(OP)) < num(d.get('OP_MAX')));
