@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { benchMain, type Prepared } from './cli.js';
+import { benchMain, type BenchArgs, type Prepared } from './cli.js';
 import { probe, type Subject } from './harness.js';
 
 const run = promisify(execFile);
@@ -16,6 +16,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const chrun = path.join(repoRoot, 'bin/chrun');
 /** The image bench/install-peers.sh imports into podman from the host's busybox. */
 const PODMAN_IMAGE = 'localhost/chrun-bench/busybox:latest';
+/** Ratios are to podman's median: the issue's targets are fractions of podman's time. */
+const BASELINE = 'podman run';
 
 /** A root filesystem with busybox and a few applets. */
 async function busyboxRootfs(dir: string): Promise<void> {
@@ -58,7 +60,7 @@ async function podmanImage(work: string): Promise<void> {
   ]);
 }
 
-async function prepare(): Promise<Prepared> {
+async function prepare(args: BenchArgs): Promise<Prepared> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'chrun-bench-'));
   const bundle = path.join(work, 'bundle');
   const id = `chrun-bench-${process.pid}`;
@@ -104,7 +106,11 @@ async function prepare(): Promise<Prepared> {
   ];
   const subjects: Subject[] = [];
   const skipped: { name: string; reason: string }[] = [];
-  for (const { subject, ready } of prepared) {
+  const baseline = args.baseline ?? BASELINE;
+  const wanted = prepared.filter(
+    ({ subject: s }) => !args.only || args.only.test(s.name) || s.name === baseline,
+  );
+  for (const { subject, ready } of wanted) {
     try {
       await ready?.();
     } catch (err) {
@@ -123,6 +129,6 @@ async function prepare(): Promise<Prepared> {
 
 await benchMain({
   title: 'start-up: run `true` in a fresh container (or start the CLI)',
-  defaults: { runs: 20, warmup: 3, baseline: 'podman run' },
+  defaults: { runs: 20, warmup: 3, baseline: BASELINE },
   prepare,
 });

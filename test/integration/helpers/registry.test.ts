@@ -164,6 +164,12 @@ testNoLeaks(
       img.layer,
     );
 
+    // A docker-save archive seeds as well (written here by skopeo from the registry).
+    const archive = path.join(work.path, 'tiny.tar');
+    await reg.fetch('test/tiny:v1', `docker-archive:${archive}:test/tiny:v1`);
+    await reg.seed(`docker-archive:${archive}`, 'test/from-archive:v1');
+    assert.deepEqual(await reg.tags('test/from-archive'), ['v1']);
+
     await assert.rejects(
       reg.manifest('test/tiny:nope'),
       /skopeo inspect: .*(manifest unknown|not found)/i,
