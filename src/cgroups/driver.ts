@@ -4,6 +4,7 @@ import type { Spec } from '../oci/index.js';
 import type { CgroupFs } from './cgroup-fs.js';
 import { createCgroupManager } from './create-manager.js';
 import { detectCgroupLayoutSync, type CgroupLayout } from './detect.js';
+import { compileDeviceFilter, type DeviceFilter } from './device-filter.js';
 import { containerCgroupPath, DEFAULT_CGROUP_PARENT, parseProcCgroup } from './paths.js';
 import type { ApplyResult, CgroupManager } from './types.js';
 
@@ -23,6 +24,14 @@ export interface ContainerCgroups {
   readonly paths: string[];
   /** What create() wrote, what it could not honour, and device rules left to the runtime. */
   readonly applied: ApplyResult;
+  /**
+   * cgroup v2 only: the device rules compiled into the eBPF program the helper must load
+   * (bpf BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, license filter.license) and attach to
+   * `cgroup` (BPF_PROG_ATTACH, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI) before the container
+   * runs; test/fixtures/bpf-device-loader.c does exactly that. Undefined where the v1
+   * devices controller enforces the rules.
+   */
+  readonly deviceFilter?: { cgroup: string; filter: DeviceFilter };
   /** True when the kernel OOM-killed a process of the container; read it before destroy(). */
   oomKilled(): Promise<boolean>;
   /** Kills what is left and removes the directories (and the default parent once empty). */
@@ -119,8 +128,14 @@ export class CgroupDriver {
   private wrap(manager: CgroupManager, applied: ApplyResult): ContainerCgroups {
     const placement = manager.placement();
     const dirs = [...manager.dirs];
+    const v2Dir = placement.cloneInto;
+    const deviceFilter =
+      applied.unenforcedDevices.length > 0 && v2Dir !== undefined
+        ? { cgroup: v2Dir, filter: compileDeviceFilter(applied.unenforcedDevices) }
+        : undefined;
     return {
       manager,
+      ...(deviceFilter !== undefined ? { deviceFilter } : {}),
       placement: {
         ...(placement.cloneInto !== undefined
           ? { cloneInto: placement.cloneInto }

@@ -28,3 +28,9 @@ export { blkioWeightToIoWeight, cpuSharesToWeight, memorySwapToV2 } from './conv
 export { deviceRuleV1 } from './resources-v1.js';
 export { createFakeCgroupHost, FakeCgroupFs, type FakeCgroupOptions } from './fake-cgroup-fs.js';
 export { CgroupDriver, type CgroupDriverOptions, type ContainerCgroups } from './driver.js';
+export {
+  compileDeviceFilter,
+  reduceDeviceRules,
+  type DeviceFilter,
+  type ExceptionRule,
+} from './device-filter.js';

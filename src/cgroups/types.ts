@@ -13,9 +13,10 @@ export interface ApplyResult {
   warnings: string[];
   /**
    * Device rules the cgroupfs cannot enforce: on a cgroup v2 devices are filtered by an eBPF
-   * program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the cgroup, which Node cannot load. The
-   * runtime must enforce these through the helper or refuse to start. Empty on v1 and hybrid
-   * hosts, where the v1 devices controller enforces them.
+   * program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the cgroup, which Node cannot load.
+   * compileDeviceFilter() turns them into that program; the runtime must have the helper load
+   * and attach it, or refuse to start. Empty on v1 and hybrid hosts, where the v1 devices
+   * controller enforces them.
    */
   unenforcedDevices: LinuxDeviceCgroup[];
 }

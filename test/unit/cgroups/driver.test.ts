@@ -48,6 +48,7 @@ test('hybrid: procs files for every hierarchy, cleanup deepest first, reopen by 
   const c = await d.create('h1', spec({ cgroupsPath: '/mine/deep/h1' }));
   assert.equal(c.placement.cloneInto, undefined);
   assert.equal(c.placement.procs?.length, 9);
+  assert.equal(c.deviceFilter, undefined, 'v1 enforces devices');
   assert.equal(c.placement.cleanup?.length, 9);
   c.manager.addProcess(321);
   const again = d.open(c.paths);
@@ -99,5 +100,10 @@ test('device rules on v2 are handed back as unenforced', async () => {
     spec({ resources: { devices: [{ allow: false, access: 'rwm' }] } }),
   );
   assert.deepEqual(c.applied.unenforcedDevices, [{ allow: false, access: 'rwm' }]);
+  const f = c.deviceFilter;
+  assert.ok(f !== undefined);
+  assert.equal(f.cgroup, c.paths[0]);
+  assert.equal(f.filter.defaultAllow, false);
+  assert.equal(f.filter.instructions, 8);
   await c.destroy();
 });
