@@ -188,7 +188,7 @@ class HelperInitSession implements InitSession {
         if (this.failure !== undefined) {
           this.exitD.reject(this.failure);
         } else {
-          if (!this.startedD.settled) {
+          if (!this.startedD.settled && !this.readyD.settled) {
             // it died before execve without a report: killed during setup
             const e = new ChrunError(
               'CHRUN_HELPER_FAILED',
@@ -197,6 +197,14 @@ class HelperInitSession implements InitSession {
             this.fail(e);
             return;
           }
+          // killed while created (waiting on its exec fifo): a plain end, it never ran
+          if (!this.startedD.settled)
+            this.startedD.reject(
+              new ChrunError(
+                'CHRUN_STATE_TRANSITION',
+                'start container: it ended before it was started',
+              ),
+            );
           this.exitD.resolve(m.status);
         }
         break;

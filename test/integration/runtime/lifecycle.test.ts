@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before } from 'node:test';
+import { isChrunError } from '../../../src/util/index.js';
+import { defaultSpec } from '../../helpers/busybox-bundle.js';
+import { repoRoot } from '../../helpers/cli.js';
+import { testNoLeaks } from '../../helpers/leak-check.js';
+import { needsRoot } from '../../helpers/requirements.js';
+import { fixture, type Fixture } from './fixture.js';
+
+let f: Fixture;
+const skip = needsRoot();
+before(async () => {
+  if (!skip) f = await fixture();
+});
+after(async () => {
+  if (!skip) await f.cleanup();
+});
+
+testNoLeaks(
+  'create waits on the exec fifo; start releases it; delete removes it',
+  { skip },
+  async () => {
+    const spec = defaultSpec(['sh', '-c', 'echo started > /dev/shm/x; cat /dev/shm/x; exit 3']);
+    const p = await f.rt.create('c1', f.bundle, { spec, stdio: ['ignore', 'pipe', 'ignore'] });
+    const st = await f.rt.state('c1');
+    assert.equal(st.status, 'created');
+    assert.equal(st.pid, p.pid);
+    // it has not run its command: the exec fifo holds it
+    await sleep(50);
+    assert.equal((await f.rt.state('c1')).status, 'created');
+    await assert.rejects(f.rt.delete('c1'), { code: 'CHRUN_STATE_TRANSITION' });
+    await f.rt.start('c1');
+    await assert.rejects(f.rt.start('c1'), (err: unknown) =>
+      isChrunError(err, 'CHRUN_STATE_TRANSITION'),
+    );
+    const out: Buffer[] = [];
+    p.stdout?.on('data', (d: Buffer) => out.push(d));
+    const exit = await p.wait();
+    assert.equal(exit.exitCode, 3);
+    assert.equal(Buffer.concat(out).toString(), 'started\n');
+    assert.equal((await f.rt.state('c1')).status, 'stopped');
+    await assert.rejects(f.rt.kill('c1', 'SIGTERM'), { code: 'CHRUN_STATE_TRANSITION' });
+    await f.rt.delete('c1');
+    await assert.rejects(f.rt.state('c1'), { code: 'CHRUN_CONTAINER_NOT_FOUND' });
+  },
+);
+
+testNoLeaks('kill and delete --force of a running container', { skip }, async () => {
+  const p = await f.rt.create('c2', f.bundle, {
+    spec: defaultSpec(['sleep', '60']),
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  await f.rt.start('c2');
+  assert.equal((await f.rt.state('c2')).status, 'running');
+  await assert.rejects(f.rt.create('c2', f.bundle, { spec: defaultSpec(['true']) }), {
+    code: 'CHRUN_CONTAINER_EXISTS',
+  });
+  await f.rt.kill('c2', 'KILL');
+  assert.equal((await p.wait()).signal, 'SIGKILL');
+  const p3 = await f.rt.create('c3', f.bundle, {
+    spec: defaultSpec(['sleep', '60']),
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  await f.rt.delete('c3', { force: true });
+  await p3.wait();
+  await f.rt.delete('c2');
+  assert.deepEqual(await f.rt.list(), []);
+});
+
+testNoLeaks(
+  'exec joins a running container: same namespaces, its own process',
+  { skip },
+  async () => {
+    const p = await f.rt.run('c4', f.bundle, {
+      spec: defaultSpec(['sleep', '60']),
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const e = await f.rt.exec(
+      'c4',
+      {
+        args: [
+          'sh',
+          '-c',
+          'hostname; readlink /proc/1/ns/pid; readlink /proc/self/ns/pid; cat /proc/1/cmdline',
+        ],
+      },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const out: Buffer[] = [];
+    e.stdout?.on('data', (d: Buffer) => out.push(d));
+    assert.equal((await e.wait()).exitCode, 0);
+    await new Promise((r) => setImmediate(r));
+    const [host, ns1, nsSelf, cmd] = Buffer.concat(out).toString().split('\n');
+    assert.equal(host, 'chrun-test');
+    assert.equal(ns1, nsSelf, 'the exec shares the pid namespace');
+    assert.equal(cmd, 'sleep\u000060\u0000');
+    p.kill('SIGKILL');
+    await p.wait();
+  },
+);
+
+testNoLeaks('kill -9 of chrun leaves no process, mount or state behind', { skip }, async () => {
+  // a separate node process runs a container and is killed with SIGKILL
+  const script = `
+    import { Runtime } from ${JSON.stringify(path.join(repoRoot, 'dist/src/runtime/index.js'))};
+    import { defaultSpec } from ${JSON.stringify(path.join(repoRoot, 'dist/test/helpers/busybox-bundle.js'))};
+    const rt = new Runtime({ stateDir: ${JSON.stringify(f.stateDir)} });
+    const p = await rt.run('k9', ${JSON.stringify(f.bundle)}, { spec: defaultSpec(['sh', '-c', 'sleep 100 & sleep 100']), stdio: ['ignore', 'ignore', 'ignore'] });
+    console.log(p.pid);
+    await p.wait();`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const pid = Number(
+    await new Promise<string>((res) => child.stdout.once('data', (d: Buffer) => res(d.toString()))),
+  );
+  assert.ok(pid > 0);
+  assert.ok(existsSync(path.join(f.stateDir, 'k9', 'state.json')));
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep/);
+  child.kill('SIGKILL');
+  for (
+    let i = 0;
+    i < 200 && (existsSync(`/proc/${pid}`) || existsSync(path.join(f.stateDir, 'k9')));
+    i++
+  )
+    await sleep(10);
+  assert.ok(!existsSync(`/proc/${pid}`), 'the container is gone');
+  assert.ok(!existsSync(path.join(f.stateDir, 'k9')), 'its state is gone');
+});
