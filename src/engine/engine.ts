@@ -1,5 +1,6 @@
 import { hostInfo, type HostInfo } from './info.js';
 import { resolvePaths, type EnginePaths } from './paths.js';
+import { systemDf, type SystemDf } from './system-df.js';
 
 export interface EngineOptions {
   /** Keep all storage and state under this directory (like `chrun --root DIR`). */
@@ -25,5 +26,10 @@ export class Engine {
   /** What this host supports and where this engine keeps its data. */
   info(): Promise<HostInfo> {
     return hostInfo(this.paths);
+  }
+
+  /** Space used by images, containers and layer snapshots (`chrun system df`). */
+  systemDf(): Promise<SystemDf> {
+    return systemDf(this.paths);
   }
 }

@@ -88,6 +88,11 @@ export class SnapshotStore {
     this.empty = path.join(root, 'overlay', 'empty');
   }
 
+  /** The store at `root` for reading only (usage, list): nothing is created or probed. */
+  static inspect(root: string): SnapshotStore {
+    return new SnapshotStore(path.resolve(root), 'overlay');
+  }
+
   /** Opens (creating if needed) the store; 'auto' probes overlayfs once per store and kernel. */
   static open(options: SnapshotStoreOptions): SnapshotStore {
     const root = path.resolve(options.root);
