@@ -9,6 +9,7 @@ import {
   type FakeCgroupOptions,
 } from '../../../src/cgroups/index.js';
 import type { Spec } from '../../../src/oci/index.js';
+import type { CgroupDriver as RuntimeCgroupDriver } from '../../../src/runtime/index.js';
 
 const roots: string[] = [];
 afterEach(() => {
@@ -106,4 +107,11 @@ test('device rules on v2 are handed back as unenforced', async () => {
   assert.equal(f.filter.defaultAllow, false);
   assert.equal(f.filter.instructions, 8);
   await c.destroy();
+});
+
+test("the driver has src/runtime's CgroupDriver shape", () => {
+  const { d } = driver({ mode: 'v2' });
+  // Compile-time check: this file stops building if the two drift apart.
+  const asRuntime: RuntimeCgroupDriver = d;
+  assert.equal(typeof asRuntime.open, 'function');
 });
