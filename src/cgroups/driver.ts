@@ -19,6 +19,11 @@ export interface ContainerCgroups {
     procs?: string[];
     /** The container's directories, deepest first, to rmdir if chrun dies before it. */
     cleanup?: string[];
+    /**
+     * Then the default parent (/chrun) in each hierarchy: rmdir once, without retrying, as it
+     * is busy (EBUSY) for as long as other containers use it. Empty under a user's parent.
+     */
+    cleanupParents?: string[];
   };
   /** Every directory made for the container: record these to open() it later. */
   readonly paths: string[];
@@ -141,6 +146,7 @@ export class CgroupDriver {
           ? { cloneInto: placement.cloneInto }
           : { procs: placement.procsFiles }),
         cleanup: [...dirs].sort((a, b) => b.split('/').length - a.split('/').length),
+        cleanupParents: manager.parentDirs(),
       },
       paths: dirs,
       applied,

@@ -500,15 +500,11 @@ export abstract class BaseCgroupManager implements CgroupManager {
         failures.push(reasonOf(err));
       }
     }
-    for (const parent of this.pruneParents) {
-      for (const h of this.hierarchies) {
-        const dir = hierarchyDir(h.mount, h.controllers, parent);
-        if (dir === h.mount) continue;
-        try {
-          this.fs.rmdir(dir);
-        } catch {
-          // still used by other containers (EBUSY), or gone already
-        }
+    for (const dir of this.parentDirs()) {
+      try {
+        this.fs.rmdir(dir);
+      } catch {
+        // still used by other containers (EBUSY), or gone already
       }
     }
     if (failures.length > 0) {
@@ -517,6 +513,17 @@ export abstract class BaseCgroupManager implements CgroupManager {
         `remove cgroup ${this.path}: ${failures.join('; ')}`,
       );
     }
+  }
+
+  parentDirs(): string[] {
+    const out: string[] = [];
+    for (const parent of this.pruneParents) {
+      for (const h of this.hierarchies) {
+        const dir = hierarchyDir(h.mount, h.controllers, parent);
+        if (dir !== h.mount) out.push(dir);
+      }
+    }
+    return out;
   }
 
   /** rmdir a cgroup and its children, retrying while the kernel still counts tasks (EBUSY). */

@@ -65,6 +65,8 @@ export interface CgroupManager {
   readonly path: string;
   /** The container's directory in every hierarchy it uses. */
   readonly dirs: readonly string[];
+  /** The parents destroy() removes once empty (the default /chrun in each hierarchy). */
+  parentDirs(): string[];
   /**
    * Creates the cgroup in every hierarchy (v2: enabling, down the tree, the controllers the
    * resources need plus memory and pids for OOM reporting and stats). Idempotent.

@@ -35,7 +35,11 @@ test('v2: the container is cloned into its cgroup; limits applied from the spec'
   const { d, base } = driver({ mode: 'v2' });
   const c = await d.create('abc', spec({ resources: { pids: { limit: 7 } } }));
   const dir = path.join(base, 'chrun/abc');
-  assert.deepEqual(c.placement, { cloneInto: dir, cleanup: [dir] });
+  assert.deepEqual(c.placement, {
+    cloneInto: dir,
+    cleanup: [dir],
+    cleanupParents: [path.join(base, 'chrun')],
+  });
   assert.deepEqual(c.paths, [dir]);
   assert.equal(readFileSync(path.join(dir, 'pids.max'), 'utf8').trim(), '7');
   assert.equal(await c.oomKilled(), false);
@@ -51,6 +55,7 @@ test('hybrid: procs files for every hierarchy, cleanup deepest first, reopen by 
   assert.equal(c.placement.procs?.length, 9);
   assert.equal(c.deviceFilter, undefined, 'v1 enforces devices');
   assert.equal(c.placement.cleanup?.length, 9);
+  assert.deepEqual(c.placement.cleanupParents, [], 'a user parent is never removed');
   c.manager.addProcess(321);
   const again = d.open(c.paths);
   assert.deepEqual(again.manager.dirs, c.manager.dirs);
