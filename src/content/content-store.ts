@@ -4,8 +4,7 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/pr
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestAlgorithm, digestHex, isDigest, parseDigest, type Digest } from '../oci/index.js';
-import { ChrunError, errnoCode } from '../util/index.js';
-import { syncDir } from './atomic-file.js';
+import { ChrunError, errnoCode, syncDir } from '../util/index.js';
 import { IngestWriter, ingestError, type IngestProgress } from './ingest-writer.js';
 import { acquireLock, lockScope, tryLock, withLock, type Lock, type LockOptions } from './lock.js';
 
@@ -126,10 +125,11 @@ export class ContentStore {
     return data;
   }
 
-  /** A stream of a stored blob (layers), optionally from a byte offset. */
-  openBlob(digest: Digest, options: { start?: number } = {}): ReadStream {
+  /** A stream of a stored blob (layers), optionally only bytes [start, end). */
+  openBlob(digest: Digest, options: { start?: number; end?: number } = {}): ReadStream {
     return createReadStream(this.blobPath(digest), {
       start: options.start ?? 0,
+      ...(options.end === undefined ? {} : { end: options.end - 1 }),
       highWaterMark: 1 << 20,
     });
   }

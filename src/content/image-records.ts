@@ -1,8 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Descriptor, Digest, Platform } from '../oci/index.js';
-import { ChrunError, errnoCode } from '../util/index.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { ChrunError, errnoCode, writeFileAtomic } from '../util/index.js';
 import type { ContentStore } from './content-store.js';
 
 /** One image in the store: a platform manifest and the names it goes by. */
@@ -100,32 +99,41 @@ export class ImageRecords {
     names: readonly string[],
   ): Promise<ImageRecord> {
     return this.update((images) => {
-      const now = new Date().toISOString();
-      for (const other of images) {
-        if (other.target.digest === record.target.digest) continue;
-        const tags = other.tags.filter((t) => !names.includes(t));
-        const digests = other.digests.filter((d) => !names.includes(d));
-        if (tags.length !== other.tags.length || digests.length !== other.digests.length) {
-          other.tags = tags;
-          other.digests = digests;
-          other.updated = now;
-        }
-      }
       let mine = images.find((r) => r.target.digest === record.target.digest);
       if (mine === undefined) {
-        mine = { ...record, tags: [], digests: [], updated: now };
+        mine = { ...record, tags: [], digests: [], updated: new Date().toISOString() };
         images.push(mine);
       } else {
         Object.assign(mine, record);
       }
-      for (const name of names) {
-        const list = name.includes('@') ? mine.digests : mine.tags;
-        if (!list.includes(name)) {
-          list.push(name);
-          mine.updated = now;
-        }
-      }
+      assignNames(images, mine, names);
       return { ...mine, tags: [...mine.tags], digests: [...mine.digests] };
     });
+  }
+}
+
+/** Puts `names` on `record`, taking them off any other record of `images`. */
+export function assignNames(
+  images: ImageRecord[],
+  record: ImageRecord,
+  names: readonly string[],
+): void {
+  const now = new Date().toISOString();
+  for (const other of images) {
+    if (other === record) continue;
+    const tags = other.tags.filter((t) => !names.includes(t));
+    const digests = other.digests.filter((d) => !names.includes(d));
+    if (tags.length !== other.tags.length || digests.length !== other.digests.length) {
+      other.tags = tags;
+      other.digests = digests;
+      other.updated = now;
+    }
+  }
+  for (const name of names) {
+    const list = name.includes('@') ? record.digests : record.tags;
+    if (!list.includes(name)) {
+      list.push(name);
+      record.updated = now;
+    }
   }
 }

@@ -4,8 +4,7 @@ import { rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { digestAlgorithm, type Digest } from '../oci/index.js';
-import { ChrunError, errnoCode } from '../util/index.js';
-import { syncDir } from './atomic-file.js';
+import { ChrunError, errnoCode, syncDir } from '../util/index.js';
 import type { Lock } from './lock.js';
 
 export interface IngestProgress {

@@ -10,3 +10,4 @@ export {
 } from './errors.js';
 export { VERSION } from './version.js';
 export { packageRoot } from './package-root.js';
+export { writeFileAtomic, syncDir, tempName } from './atomic-file.js';

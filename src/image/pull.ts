@@ -1,0 +1,293 @@
+import {
+  DockerConfig,
+  RegistryClient,
+  type Credentials,
+  type RegistryClientOptions,
+} from '../registry/index.js';
+import type { ImageRecord } from '../content/index.js';
+import {
+  checkImageManifest,
+  formatReference,
+  hostPlatform,
+  parseImageConfig,
+  parseManifestDocument,
+  parseReference,
+  referenceName,
+  selectManifest,
+  shortId,
+  type Descriptor,
+  type Digest,
+  type ImageConfig,
+  type ImageManifest,
+  type Platform,
+} from '../oci/index.js';
+import { ChrunError, isChrunError } from '../util/index.js';
+import type { ProgressListener } from './events.js';
+import type { ImageStore, Unpacker } from './image-store.js';
+
+export interface RegistryAccessOptions {
+  /** Verify TLS certificates (default true). Loopback registries may always use plain HTTP. */
+  tlsVerify?: boolean;
+  /** Explicit credentials; otherwise docker's config.json is consulted. */
+  credentials?: Credentials;
+  /** The docker config.json to read credentials from (default ~/.docker/config.json). */
+  authFile?: string;
+  /** Extra client options (tests: retries, timeouts). */
+  client?: Omit<RegistryClientOptions, 'tlsVerify' | 'credentials'>;
+}
+
+export interface PullOptions extends RegistryAccessOptions {
+  /** The platform to pull from a multi-platform image (default: this host). */
+  platform?: Platform;
+  /** Parallel layer downloads (default 3, as Docker). */
+  concurrency?: number;
+  onProgress?: ProgressListener;
+  /** The snapshotter's step, run after the blobs are verified, before the name is registered. */
+  unpack?: Unpacker;
+  signal?: AbortSignal;
+}
+
+export interface PullResult {
+  record: ImageRecord;
+  /** The canonical reference pulled: "docker.io/library/redis:7". */
+  reference: string;
+  /** What the reference resolved to at the registry (index or manifest digest). */
+  digest: Digest;
+  /** False when every blob was already in the store. */
+  downloaded: boolean;
+}
+
+/** A client for a registry with the usual credential lookup. */
+export function registryClient(domain: string, options: RegistryAccessOptions): RegistryClient {
+  const config = new DockerConfig(options.authFile);
+  return new RegistryClient(domain, {
+    ...options.client,
+    tlsVerify: options.tlsVerify ?? true,
+    credentials: options.credentials ?? (() => config.get(domain)),
+  });
+}
+
+/** Runs `fn` over items with at most `limit` in flight; the first failure aborts the rest. */
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failed === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed !== undefined) throw failed.err;
+}
+
+/**
+ * Pulls an image: resolves the reference (choosing the platform from an index), downloads
+ * the config and layers (three at a time, each verified, resumed after a dropped
+ * connection, skipped when already stored or being stored by another process), stores the
+ * manifest, unpacks, then registers the name. Killed at any point, it leaves no name and
+ * no partial blob visible; running it again finishes the job.
+ */
+export async function pull(
+  store: ImageStore,
+  input: string,
+  options: PullOptions = {},
+): Promise<PullResult> {
+  const ref = parseReference(input);
+  await store.init();
+  const platform = options.platform ?? hostPlatform();
+  const emit = options.onProgress ?? (() => undefined);
+  const repo = ref.path;
+  const canonical = formatReference(ref);
+  const client = registryClient(ref.domain, options);
+  const lease = await store.lease();
+  let downloaded = false;
+  try {
+    const top = await client.getManifest(repo, ref.digest ?? ref.tag!);
+    let doc = await parseManifestDocument(top.bytes, top.mediaType, `manifest of ${canonical}`);
+    let target: Descriptor = {
+      mediaType: doc.mediaType,
+      digest: top.digest,
+      size: top.bytes.length,
+    };
+    let manifestBytes = top.bytes;
+    let index: { descriptor: Descriptor; bytes: Buffer } | undefined;
+    if (doc.kind === 'index') {
+      const chosen = selectManifest(doc.index, platform, canonical);
+      index = { descriptor: target, bytes: top.bytes };
+      const child = await client.getManifest(repo, chosen.digest);
+      doc = await parseManifestDocument(
+        child.bytes,
+        child.mediaType || chosen.mediaType,
+        `manifest ${chosen.digest}`,
+      );
+      if (doc.kind !== 'manifest') {
+        throw new ChrunError(
+          'CHRUN_MANIFEST_UNSUPPORTED',
+          `${canonical}: nested indexes are not supported`,
+        );
+      }
+      target = { mediaType: doc.mediaType, digest: child.digest, size: child.bytes.length };
+      if (chosen.size !== child.bytes.length) {
+        throw new ChrunError(
+          'CHRUN_SIZE_MISMATCH',
+          `manifest ${chosen.digest}: ${child.bytes.length} bytes, index says ${chosen.size}`,
+        );
+      }
+    }
+    const manifest = doc.manifest;
+    checkImageManifest(manifest, `manifest of ${canonical}`);
+    emit({ type: 'resolved', reference: canonical, digest: top.digest, platform });
+    await lease.protect([
+      ...(index === undefined ? [] : [index.descriptor.digest]),
+      target.digest,
+      manifest.config.digest,
+      ...manifest.layers.map((l) => l.digest),
+    ]);
+
+    // The config first: it must parse and agree with the manifest before layers are fetched.
+    downloaded =
+      (await fetchBlob(store, client, repo, manifest.config, options, false)) || downloaded;
+    const config = await parseImageConfig(
+      await store.content.readBlob(manifest.config.digest),
+      manifest.layers.length,
+      `image config of ${canonical}`,
+    );
+    const layerResults = await fetchLayers(store, client, repo, manifest, options);
+    downloaded = layerResults || downloaded;
+
+    // Manifests last: the image's blobs are all present once its manifest is.
+    if (index !== undefined) await store.content.writeBlob(index.bytes, index.descriptor.digest);
+    await store.content.writeBlob(manifestBytes, target.digest);
+    manifestBytes = Buffer.alloc(0);
+
+    if (options.unpack !== undefined) {
+      await options.unpack(store.requestFor(target, manifest, config, options.signal));
+    }
+    for (const l of manifest.layers) {
+      emit({
+        type: 'layer',
+        id: shortId(l.digest),
+        digest: l.digest,
+        status: 'complete',
+        current: l.size,
+        total: l.size,
+      });
+    }
+    const names = [
+      ...(ref.tag === undefined ? [] : [`${referenceName(ref)}:${ref.tag}`]),
+      `${referenceName(ref)}@${top.digest}`,
+    ];
+    const record = await register(store, target, manifest, config, index?.descriptor, names);
+    return { record, reference: canonical, digest: top.digest, downloaded };
+  } finally {
+    await lease.release().catch(() => undefined);
+    await client.close();
+  }
+}
+
+/** Adds the record of a stored (and unpacked) image under its names. */
+export async function register(
+  store: ImageStore,
+  target: Descriptor,
+  manifest: ImageManifest,
+  config: ImageConfig,
+  index: Descriptor | undefined,
+  names: readonly string[],
+): Promise<ImageRecord> {
+  const size = target.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+  return store.records.register(
+    {
+      target: { mediaType: target.mediaType, digest: target.digest, size: target.size },
+      id: manifest.config.digest,
+      ...(index === undefined
+        ? {}
+        : { index: { mediaType: index.mediaType, digest: index.digest, size: index.size } }),
+      platform: {
+        os: config.os,
+        architecture: config.architecture,
+        ...(config.variant === undefined ? {} : { variant: config.variant }),
+      },
+      ...(config.created === undefined ? {} : { created: config.created }),
+      size,
+    },
+    names,
+  );
+}
+
+async function fetchLayers(
+  store: ImageStore,
+  client: RegistryClient,
+  repo: string,
+  manifest: ImageManifest,
+  options: PullOptions,
+): Promise<boolean> {
+  const emit = options.onProgress ?? (() => undefined);
+  // One transfer per distinct blob (an image may repeat a layer).
+  const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
+  for (const l of unique) {
+    emit({
+      type: 'layer',
+      id: shortId(l.digest),
+      digest: l.digest,
+      status: 'waiting',
+      current: 0,
+      total: l.size,
+    });
+  }
+  let any = false;
+  await eachLimited(unique, options.concurrency ?? 3, async (layer) => {
+    if (await fetchBlob(store, client, repo, layer, options, true)) any = true;
+  });
+  return any;
+}
+
+/** Fetches one blob into the store unless present; true when it was downloaded. */
+async function fetchBlob(
+  store: ImageStore,
+  client: RegistryClient,
+  repo: string,
+  desc: Descriptor,
+  options: PullOptions,
+  report: boolean,
+): Promise<boolean> {
+  const emit = report ? (options.onProgress ?? (() => undefined)) : () => undefined;
+  const id = shortId(desc.digest);
+  const status = (
+    s: 'exists' | 'downloading' | 'verifying' | 'downloaded',
+    current: number,
+  ): void => emit({ type: 'layer', id, digest: desc.digest, status: s, current, total: desc.size });
+  const writer = await store.content.writer(desc.digest, desc.size, {
+    onProgress: (p) => status('downloading', p.offset),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  if (writer === undefined) {
+    status('exists', desc.size);
+    return false;
+  }
+  try {
+    status('downloading', writer.offset);
+    await client.fetchBlob(repo, desc, writer, options.signal);
+    status('verifying', writer.offset);
+    await writer.commit();
+  } catch (err) {
+    // Keep a partial download for the next attempt, unless the data itself is bad or the disk full.
+    const keep = !(
+      isChrunError(err, 'CHRUN_DIGEST_MISMATCH') ||
+      isChrunError(err, 'CHRUN_SIZE_MISMATCH') ||
+      isChrunError(err, 'CHRUN_NO_SPACE')
+    );
+    await writer.abort(keep).catch(() => undefined);
+    throw err;
+  }
+  status('downloaded', desc.size);
+  return true;
+}
