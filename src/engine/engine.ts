@@ -1,3 +1,4 @@
+import { EngineImages } from './images.js';
 import { hostInfo, type HostInfo } from './info.js';
 import { resolvePaths, type EnginePaths } from './paths.js';
 import { systemDf, type SystemDf } from './system-df.js';
@@ -18,9 +19,16 @@ export interface EngineOptions {
  */
 export class Engine {
   readonly paths: EnginePaths;
+  private imagesApi: EngineImages | undefined;
 
   constructor(options: EngineOptions = {}) {
     this.paths = resolvePaths(options.root);
+  }
+
+  /** Images: pull, push, list, inspect, tag, remove, prune, load, save, import, login. */
+  get images(): EngineImages {
+    this.imagesApi ??= new EngineImages(this.paths);
+    return this.imagesApi;
   }
 
   /** What this host supports and where this engine keeps its data. */

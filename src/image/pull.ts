@@ -7,6 +7,9 @@ import {
 import type { ImageRecord } from '../content/index.js';
 import {
   checkImageManifest,
+  formatPlatform,
+  normalizePlatform,
+  platformMatches,
   formatReference,
   hostPlatform,
   parseImageConfig,
@@ -161,6 +164,7 @@ export async function pull(
       manifest.layers.length,
       `image config of ${canonical}`,
     );
+    if (index === undefined) checkPlatform(canonical, config, platform, options);
     const layerResults = await fetchLayers(store, client, repo, manifest, options);
     downloaded = layerResults || downloaded;
 
@@ -192,6 +196,31 @@ export async function pull(
     await lease.release().catch(() => undefined);
     await client.close();
   }
+}
+
+/**
+ * A single-platform image for another platform: refused when a platform was asked for (as
+ * containerd does), a warning when it was only the host's default (as Docker does).
+ */
+function checkPlatform(
+  canonical: string,
+  config: ImageConfig,
+  want: Platform,
+  options: PullOptions,
+): void {
+  const have: Platform = {
+    os: config.os,
+    architecture: config.architecture,
+    ...(config.variant === undefined ? {} : { variant: config.variant }),
+  };
+  if (platformMatches(want, have)) return;
+  const text = `${canonical} is for ${formatPlatform(normalizePlatform(have))}, not ${formatPlatform(normalizePlatform(want))}`;
+  if (options.platform !== undefined) {
+    throw new ChrunError('CHRUN_PLATFORM_NOT_FOUND', `pull ${text}`, {
+      fields: { reference: canonical },
+    });
+  }
+  options.onProgress?.({ type: 'message', text: `WARNING: the image ${text} (this host)` });
 }
 
 /** Adds the record of a stored (and unpacked) image under its names. */

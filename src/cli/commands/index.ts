@@ -1,6 +1,27 @@
 import type { Command } from 'commander';
+import { register as image } from './image.js';
+import { register as images } from './images.js';
 import { register as info } from './info.js';
+import { register as inspect } from './inspect.js';
+import { register as login } from './login.js';
+import { register as logout } from './logout.js';
+import { register as pull } from './pull.js';
+import { register as push } from './push.js';
+import { register as rmi } from './rmi.js';
 import { register as system } from './system.js';
+import { register as tag } from './tag.js';
 
 /** Every CLI command, in the order `chrun --help` lists them. */
-export const commands: readonly ((program: Command) => void)[] = [info, system];
+export const commands: readonly ((program: Command) => void)[] = [
+  pull,
+  push,
+  images,
+  image,
+  inspect,
+  rmi,
+  tag,
+  login,
+  logout,
+  info,
+  system,
+];
