@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { digestAlgorithm, digestHex, isDigest, parseDigest, type Digest } from '../oci/index.js';
 import { ChrunError, errnoCode, syncDir } from '../util/index.js';
 import { IngestWriter, ingestError, type IngestProgress } from './ingest-writer.js';
@@ -192,11 +191,13 @@ export class ContentStore {
   /**
    * Ingests a stream whose digest is not known in advance (archives, imports): writes it
    * to a private temp file while hashing, then moves it into place. With `expected`, the
-   * content must match it.
+   * content must match it. `beforeCommit` runs once the digest is known, before the blob
+   * appears (to protect it with a lease).
    */
   async writeStream(
-    source: Readable,
+    source: AsyncIterable<Uint8Array>,
     expected?: { digest?: Digest; size?: number },
+    options: { beforeCommit?: (digest: Digest) => Promise<void> } = {},
   ): Promise<BlobInfo> {
     const algorithm = expected?.digest === undefined ? 'sha256' : digestAlgorithm(expected.digest);
     const tmp = path.join(
@@ -212,7 +213,9 @@ export class ContentStore {
     try {
       try {
         for await (const chunk of source) {
-          const buf = chunk as Buffer;
+          const buf = Buffer.isBuffer(chunk)
+            ? chunk
+            : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
           let done = 0;
           while (done < buf.length) {
             done += (await fh.write(buf, done, buf.length - done, size + done)).bytesWritten;
@@ -239,6 +242,8 @@ export class ContentStore {
       } finally {
         await fh.close();
       }
+      // Protect the blob (a lease) before it becomes visible to a collector.
+      await options.beforeCommit?.(digest);
       const target = this.blobPath(digest);
       await mkdir(path.dirname(target), { recursive: true });
       await rename(tmp, target);

@@ -31,12 +31,13 @@ function children(json: unknown): Digest[] {
 
 /**
  * Mark and sweep: every blob reachable from an image record or protected by a live lease
- * stays, the rest is deleted, along with ingest files of writers that are gone. Runs under
+ * stays, the rest is deleted, and with `ingests` the files of writers that are gone. Runs under
  * the GC lock, so it never races a pull (see Lease).
  */
 export async function collectGarbage(
   store: ContentStore,
   records: ImageRecords,
+  options: { ingests?: boolean } = {},
 ): Promise<GcResult> {
   return store.withLock(GC_LOCK, async () => {
     const marked = new Set<Digest>(await leasedDigests(store));
@@ -61,7 +62,8 @@ export async function collectGarbage(
       removed.push(blob);
       reclaimed += blob.size;
     }
-    reclaimed += await store.removeStaleIngests();
+    // Partial downloads of killed pulls stay for a resume unless asked (image prune).
+    if (options.ingests === true) reclaimed += await store.removeStaleIngests();
     return { removed, reclaimed };
   });
 }

@@ -1,5 +1,13 @@
+import type { Writable } from 'node:stream';
 import {
   ImageStore,
+  importImage,
+  load,
+  save,
+  type ImportOptions,
+  type LoadOptions,
+  type LoadedImage,
+  type SaveOptions,
   inspectImage,
   login,
   logout,
@@ -75,6 +83,36 @@ export class EngineImages {
 
   prune(options: { all?: boolean } = {}): Promise<PruneResult> {
     return pruneImages(this.store, { ...options, users: this.users });
+  }
+
+  /** `load`: images from a docker or OCI archive (file, stream) or an OCI layout directory. */
+  load(
+    input: string | AsyncIterable<Uint8Array>,
+    options: LoadOptions = {},
+  ): Promise<LoadedImage[]> {
+    return load(this.store, input, { ...this.hooks(), ...options });
+  }
+
+  /** `save`: images to a docker-archive or oci-archive file (or stream). */
+  save(
+    names: readonly string[],
+    output: string | Writable,
+    options: SaveOptions = {},
+  ): Promise<void> {
+    return save(this.store, names, output, options);
+  }
+
+  /** `import`: a one-layer image from a root file system tarball. */
+  import(
+    input: string | AsyncIterable<Uint8Array>,
+    reference?: string,
+    options: ImportOptions = {},
+  ): Promise<ImageRecord> {
+    return importImage(this.store, input, reference, { ...this.hooks(), ...options });
+  }
+
+  private hooks(): { unpack?: Unpacker } {
+    return this.unpacker === undefined ? {} : { unpack: this.unpacker };
   }
 
   login(

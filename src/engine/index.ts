@@ -19,4 +19,9 @@ export type {
   UnpackRequest,
   Unpacker,
   ImageLayer,
+  LoadOptions,
+  LoadedImage,
+  SaveOptions,
+  ArchiveFormat,
+  ImportOptions,
 } from '../image/index.js';

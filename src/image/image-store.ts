@@ -152,10 +152,10 @@ export class ImageStore {
     };
   }
 
-  /** Removes unreferenced blobs. */
-  async gc(): Promise<GcResult> {
+  /** Removes unreferenced blobs (and, with `ingests`, partial downloads of dead pulls). */
+  async gc(options: { ingests?: boolean } = {}): Promise<GcResult> {
     await this.init();
-    return collectGarbage(this.content, this.records);
+    return collectGarbage(this.content, this.records, options);
   }
 }
 

@@ -28,5 +28,9 @@ export {
 export { tagImage } from './tag.js';
 export { inspectImage, summarizeImages, type ImageInspect, type ImageSummary } from './inspect.js';
 export { login, logout, loginServer, type LoginOptions } from './login.js';
+export { load, type LoadOptions, type LoadedImage } from './load.js';
+export { save, type SaveOptions, type ArchiveFormat } from './save.js';
+export { importImage, type ImportOptions } from './import.js';
+export { applyChanges } from './change.js';
 export type { TransferEvent, LayerStatus, ProgressListener } from './events.js';
 export type { ImageRecord } from '../content/index.js';

@@ -128,6 +128,6 @@ export async function pruneImages(
     }
     return out;
   });
-  const gc = await store.gc();
+  const gc = await store.gc({ ingests: true });
   return { deleted, reclaimed: gc.reclaimed };
 }

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { defineImages } from './images.js';
+import { defineImport } from './import.js';
+import { defineLoad } from './load.js';
+import { defineSave } from './save.js';
 import { definePrune } from './image-prune.js';
 import { defineInspect } from './inspect.js';
 import { definePull } from './pull.js';
@@ -18,6 +21,9 @@ export function register(program: Command): void {
     ['rm', defineRmi],
     ['tag', defineTag],
     ['prune', definePrune],
+    ['load', defineLoad],
+    ['save', defineSave],
+    ['import', defineImport],
   ];
   for (const [name, define] of subs) {
     define(image.command(name))

@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { register as image } from './image.js';
 import { register as images } from './images.js';
+import { register as importImage } from './import.js';
 import { register as info } from './info.js';
+import { register as load } from './load.js';
 import { register as inspect } from './inspect.js';
 import { register as login } from './login.js';
 import { register as logout } from './logout.js';
 import { register as pull } from './pull.js';
 import { register as push } from './push.js';
 import { register as rmi } from './rmi.js';
+import { register as save } from './save.js';
 import { register as system } from './system.js';
 import { register as tag } from './tag.js';
 
@@ -20,6 +23,9 @@ export const commands: readonly ((program: Command) => void)[] = [
   inspect,
   rmi,
   tag,
+  load,
+  save,
+  importImage,
   login,
   logout,
   info,

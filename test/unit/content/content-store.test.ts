@@ -212,7 +212,7 @@ test('gc removes unreferenced blobs, keeps leased ones, drops leases of dead hol
   );
   const lease = await Lease.create(store);
   await lease.protect([leased.digest]);
-  const result = await collectGarbage(store, records);
+  const result = await collectGarbage(store, records, { ingests: true });
   assert.deepEqual(
     result.removed.map((b) => b.digest),
     [orphan.digest],
