@@ -139,6 +139,7 @@ export async function pull(
         );
       }
       target = { mediaType: doc.mediaType, digest: child.digest, size: child.bytes.length };
+      manifestBytes = child.bytes;
       if (chosen.size !== child.bytes.length) {
         throw new ChrunError(
           'CHRUN_SIZE_MISMATCH',
@@ -171,7 +172,6 @@ export async function pull(
     // Manifests last: the image's blobs are all present once its manifest is.
     if (index !== undefined) await store.content.writeBlob(index.bytes, index.descriptor.digest);
     await store.content.writeBlob(manifestBytes, target.digest);
-    manifestBytes = Buffer.alloc(0);
 
     if (options.unpack !== undefined) {
       await options.unpack(store.requestFor(target, manifest, config, options.signal));

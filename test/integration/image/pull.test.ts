@@ -1,0 +1,379 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Engine } from '../../../src/engine/index.js';
+import { isChrunError } from '../../../src/util/index.js';
+import { testNoLeaks } from '../../helpers/leak-check.js';
+import { needsCommands } from '../../helpers/requirements.js';
+import { FaultProxy } from './fault-proxy.js';
+import { dirFor, fixtureImage, fixtureIndex, leaks, registryFor, skopeo } from './fixtures.js';
+
+const skip = needsCommands('docker-registry', 'skopeo');
+const opts = { skip, leaks };
+const fast = { client: { retryDelayMs: 10 } };
+
+async function sha256File(file: string): Promise<string> {
+  return `sha256:${createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex')}`;
+}
+
+/** Nothing of a failed pull is visible: no image, no blob, no partial download. */
+async function assertEmptyStore(engine: Engine): Promise<void> {
+  assert.deepEqual(await engine.images.list(), []);
+  assert.deepEqual(await engine.images.store.content.list(), []);
+  assert.deepEqual(await readdir(path.join(engine.paths.tmp, 'ingest')), []);
+}
+
+testNoLeaks(
+  'pull an OCI image pushed by skopeo: gzip, zstd and uncompressed layers',
+  opts,
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
+      layers: [
+        { compression: 'gzip', bytes: 300_000 },
+        { compression: 'zstd', bytes: 200_000 },
+        { compression: 'none', bytes: 100_000 },
+      ],
+    });
+    // --preserve-digests: skopeo would otherwise gzip the uncompressed layer on the way.
+    await skopeo(reg, [
+      'copy',
+      '--quiet',
+      '--preserve-digests',
+      '--dest-tls-verify=false',
+      img.source,
+      `docker://${reg.host}/test/app:v1`,
+    ]);
+    const pushed = img.manifestDigest;
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const events: string[] = [];
+    const r = await engine.images.pull(`${reg.host}/test/app:v1`, {
+      onProgress: (e) => events.push(e.type === 'layer' ? e.status : e.type),
+    });
+    assert.equal(r.digest, pushed);
+    assert.equal(r.reference, `${reg.host}/test/app:v1`);
+    assert.equal(r.downloaded, true);
+    assert.equal(r.record.target.digest, img.manifestDigest);
+    assert.deepEqual(r.record.tags, [`${reg.host}/test/app:v1`]);
+    assert.deepEqual(r.record.digests, [`${reg.host}/test/app@${pushed}`]);
+    // The layers as stored are the registry's bytes, with the diffIDs of the config.
+    const layers = await engine.images.store.layers(r.record);
+    assert.deepEqual(
+      layers.map((l) => [l.descriptor.digest, l.diffId, l.compression]),
+      img.layers.map((l, i) => [l.digest, l.diffId, ['gzip', 'zstd', 'none'][i]]),
+    );
+    for (const l of img.layers)
+      assert.equal(
+        await sha256File(engine.images.store.content.blobPath(l.digest as never)),
+        l.digest,
+      );
+    assert.ok(
+      events.includes('resolved') && events.includes('downloaded') && events.includes('complete'),
+    );
+    const list = await engine.images.list();
+    assert.deepEqual(
+      list.map((i) => [i.Repository, i.Tag]),
+      [[`${reg.host}/test/app`, 'v1']],
+    );
+    const inspect = await engine.images.inspect(`${reg.host}/test/app:v1`);
+    assert.deepEqual(inspect.Config?.Cmd, ['/bin/sh']);
+    assert.deepEqual(
+      inspect.RootFS.Layers,
+      img.layers.map((l) => l.diffId),
+    );
+    // By digest, by ID and by short ID too.
+    for (const name of [`${reg.host}/test/app@${pushed}`, inspect.Id, inspect.Id.slice(7, 19)]) {
+      assert.equal((await engine.images.resolve(name)).target.digest, img.manifestDigest, name);
+    }
+  },
+);
+
+testNoLeaks(
+  'pull a docker schema 2 image, by tag and by digest; a second pull downloads nothing',
+  opts,
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
+    const digest = await reg.seed(img.source, 'lib/v2s2:1', { format: 'v2s2' });
+    const proxy = await FaultProxy.start(reg.host);
+    t.after(() => proxy.stop());
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const first = await engine.images.pull(`${proxy.host}/lib/v2s2:1`);
+    assert.equal(
+      first.record.target.mediaType,
+      'application/vnd.docker.distribution.manifest.v2+json',
+    );
+    assert.equal(first.record.target.digest, digest);
+    const gets = proxy.blobGets().length;
+    assert.equal(gets, 2); // config and layer
+    const again = await engine.images.pull(`${proxy.host}/lib/v2s2:1`);
+    assert.equal(again.downloaded, false);
+    const byDigest = await engine.images.pull(`${proxy.host}/lib/v2s2@${digest}`);
+    assert.equal(byDigest.downloaded, false);
+    assert.equal(proxy.blobGets().length, gets);
+    assert.equal((await engine.images.list()).length, 1);
+  },
+);
+
+testNoLeaks(
+  'a multi-platform index: the host platform by default, --platform on request, a clear error otherwise',
+  opts,
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const { hostPlatform } = await import('../../../src/oci/index.js');
+    const host = hostPlatform();
+    const other =
+      host.architecture === 'arm64'
+        ? { os: 'linux', architecture: 'amd64' }
+        : { os: 'linux', architecture: 'arm64', variant: 'v8' };
+    const idx = await fixtureIndex(path.join(dir, 'layout'), 'multi', [
+      { os: 'linux', architecture: 'ppc64le' },
+      other,
+      {
+        os: host.os,
+        architecture: host.architecture,
+        ...(host.variant === undefined ? {} : { variant: host.variant }),
+      },
+    ]);
+    await skopeo(reg, [
+      'copy',
+      '--quiet',
+      '--all',
+      '--preserve-digests',
+      '--dest-tls-verify=false',
+      idx.source,
+      `docker://${reg.host}/multi/app:1`,
+    ]);
+    const ref = `${reg.host}/multi/app:1`;
+    const hostKey = [
+      host.os,
+      host.architecture,
+      ...(host.variant === undefined ? [] : [host.variant]),
+    ].join('/');
+    const e1 = new Engine({ root: path.join(dir, 'r1') });
+    const mine = await e1.images.pull(ref);
+    assert.equal(mine.record.target.digest, idx.digests.get(hostKey));
+    assert.ok(mine.record.index !== undefined);
+    const { parsePlatform } = await import('../../../src/oci/index.js');
+    const e2 = new Engine({ root: path.join(dir, 'r2') });
+    const arm = await e2.images.pull(ref, {
+      platform: parsePlatform(`${other.os}/${other.architecture}`),
+    });
+    assert.equal(
+      arm.record.target.digest,
+      idx.digests.get(
+        [
+          other.os,
+          other.architecture,
+          ...(other.variant === undefined ? [] : [other.variant]),
+        ].join('/'),
+      ),
+    );
+    assert.equal(arm.record.platform.architecture, other.architecture);
+    const e3 = new Engine({ root: path.join(dir, 'r3') });
+    await assert.rejects(
+      e3.images.pull(ref, { platform: parsePlatform('linux/s390x') }),
+      (err) =>
+        isChrunError(err, 'CHRUN_PLATFORM_NOT_FOUND') &&
+        /no manifest for linux\/s390x/.test(err.message) &&
+        /offered: linux\/ppc64le, /.test(err.message),
+    );
+    await assertEmptyStore(e3);
+  },
+);
+
+testNoLeaks(
+  'basic auth: credentials from config.json; none, or wrong ones, are refused',
+  opts,
+  async (t) => {
+    const auth = { username: 'alice', password: 's3cr3t' };
+    const reg = await registryFor(t, { auth });
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
+    await reg.seed(img.source, 'private/app:1');
+    const ref = `${reg.host}/private/app:1`;
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const authFile = path.join(dir, 'config.json');
+    await assert.rejects(engine.images.pull(ref, { authFile }), (err) =>
+      isChrunError(err, 'CHRUN_REGISTRY_UNAUTHORIZED'),
+    );
+    await writeFile(
+      authFile,
+      JSON.stringify({
+        auths: { [reg.host]: { auth: Buffer.from('alice:wrong').toString('base64') } },
+      }),
+    );
+    await assert.rejects(engine.images.pull(ref, { authFile }), (err) =>
+      isChrunError(err, 'CHRUN_REGISTRY_UNAUTHORIZED'),
+    );
+    await assertEmptyStore(engine);
+    await writeFile(
+      authFile,
+      JSON.stringify({
+        auths: {
+          [`http://${reg.host}/v2/`]: { auth: Buffer.from('alice:s3cr3t').toString('base64') },
+        },
+      }),
+    );
+    const r = await engine.images.pull(ref, { authFile });
+    assert.equal(r.record.target.digest, img.manifestDigest);
+    // login checks before it writes; logout removes.
+    const loginFile = path.join(dir, 'login.json');
+    await assert.rejects(
+      engine.images.login(reg.host, 'alice', 'nope', { authFile: loginFile }),
+      /incorrect username or password/,
+    );
+    await assert.rejects(readFile(loginFile));
+    assert.equal(
+      await engine.images.login(reg.host, 'alice', 's3cr3t', { authFile: loginFile }),
+      reg.host,
+    );
+    const stored = JSON.parse(await readFile(loginFile, 'utf8')) as {
+      auths: Record<string, { auth: string }>;
+    };
+    assert.equal(Buffer.from(stored.auths[reg.host]!.auth, 'base64').toString(), 'alice:s3cr3t');
+    assert.deepEqual(await engine.images.logout(reg.host, { authFile: loginFile }), {
+      host: reg.host,
+      removed: true,
+    });
+  },
+);
+
+testNoLeaks(
+  'unknown tags and repositories name the reference; an unreachable registry says so',
+  opts,
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
+    await reg.seed(img.source, 'test/app:v1');
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    await assert.rejects(
+      engine.images.pull(`${reg.host}/test/app:nope`),
+      (err) =>
+        isChrunError(err, 'CHRUN_IMAGE_NOT_FOUND') &&
+        err.message.includes(`${reg.host}/test/app:nope`),
+    );
+    await assert.rejects(
+      engine.images.pull(`${reg.host}/no/such:1`),
+      (err) =>
+        isChrunError(err, 'CHRUN_IMAGE_NOT_FOUND') && err.message.includes(`${reg.host}/no/such:1`),
+    );
+    await assert.rejects(
+      engine.images.pull('127.0.0.1:1/x:1'),
+      (err) =>
+        isChrunError(err, 'CHRUN_NETWORK_ERROR') &&
+        /127\.0\.0\.1:1 is not reachable: connection refused/.test(err.message),
+    );
+    await assertEmptyStore(engine);
+  },
+);
+
+testNoLeaks(
+  'a dropped connection in the middle of a layer resumes with a Range request',
+  opts,
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
+      layers: [{ compression: 'gzip', bytes: 3_000_000 }],
+    });
+    await reg.seed(img.source, 'test/big:1');
+    const proxy = await FaultProxy.start(reg.host, {
+      dropBlobAfter: { bytes: 1_000_000, times: 2 },
+    });
+    t.after(() => proxy.stop());
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const r = await engine.images.pull(`${proxy.host}/test/big:1`, fast);
+    const layer = img.layers[0]!;
+    assert.equal(
+      await sha256File(engine.images.store.content.blobPath(layer.digest as never)),
+      layer.digest,
+    );
+    const gets = proxy.blobGets().filter((g) => g.url.endsWith(layer.digest));
+    assert.ok(gets.length >= 3, JSON.stringify(gets));
+    // The first drop happens in the config or the layer; the layer's retries resume mid-way.
+    assert.ok(
+      gets.some((g) => g.range !== undefined && /^bytes=[1-9]\d*-$/.test(g.range)),
+      JSON.stringify(gets),
+    );
+    assert.equal(r.record.target.digest, img.manifestDigest);
+  },
+);
+
+testNoLeaks(
+  'a blob redirected to another host gets no Authorization; the pull succeeds',
+  opts,
+  async (t) => {
+    const auth = { username: 'bob', password: 'pw' };
+    const reg = await registryFor(t, { auth });
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
+    await reg.seed(img.source, 'test/redir:1');
+    const proxy = await FaultProxy.start(reg.host, { redirectBlobs: true }, auth);
+    t.after(() => proxy.stop());
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const r = await engine.images.pull(`${proxy.host}/test/redir:1`, { credentials: auth });
+    assert.equal(r.record.target.digest, img.manifestDigest);
+    // The registry itself was sent credentials; the other origin was not.
+    assert.ok(proxy.blobGets().every((g) => g.authorization?.startsWith('Basic ')));
+    assert.equal(proxy.storageAuthorizations.length, 2);
+    assert.deepEqual(proxy.storageAuthorizations, [undefined, undefined]);
+  },
+);
+
+testNoLeaks('corrupt blobs and manifests are refused and nothing is kept', opts, async (t) => {
+  const reg = await registryFor(t);
+  const dir = await dirFor(t);
+  const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
+  const digest = await reg.seed(img.source, 'test/bad:1');
+  const proxy = await FaultProxy.start(reg.host, { corruptBlobs: true });
+  t.after(() => proxy.stop());
+  const engine = new Engine({ root: path.join(dir, 'root') });
+  await assert.rejects(engine.images.pull(`${proxy.host}/test/bad:1`, fast), (err) =>
+    isChrunError(err, 'CHRUN_DIGEST_MISMATCH'),
+  );
+  await assertEmptyStore(engine);
+  proxy.options = {
+    replaceManifest: (body) =>
+      Buffer.from(body.toString().replace('"schemaVersion":2', '"schemaVersion": 2')),
+  };
+  await assert.rejects(
+    engine.images.pull(`${proxy.host}/test/bad:1`),
+    (err) => isChrunError(err, 'CHRUN_DIGEST_MISMATCH') && /the registry says/.test(err.message),
+  );
+  await assert.rejects(engine.images.pull(`${proxy.host}/test/bad@${digest}`), (err) =>
+    isChrunError(err, 'CHRUN_DIGEST_MISMATCH'),
+  );
+  proxy.options = {
+    dropDigestHeader: true,
+    replaceManifest: () =>
+      Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'test/bad', tag: '1', fsLayers: [] })),
+  };
+  await assert.rejects(
+    engine.images.pull(`${proxy.host}/test/bad:1`),
+    (err) => isChrunError(err, 'CHRUN_MANIFEST_UNSUPPORTED') && /schema 1/.test(err.message),
+  );
+  await assertEmptyStore(engine);
+});
+
+testNoLeaks('503s are retried', opts, async (t) => {
+  const reg = await registryFor(t);
+  const dir = await dirFor(t);
+  const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
+  await reg.seed(img.source, 'test/flaky:1');
+  const proxy = await FaultProxy.start(reg.host, {
+    fail503: { match: /\/(manifests|blobs)\//, times: 3 },
+  });
+  t.after(() => proxy.stop());
+  const engine = new Engine({ root: path.join(dir, 'root') });
+  const r = await engine.images.pull(`${proxy.host}/test/flaky:1`, fast);
+  assert.equal(r.record.target.digest, img.manifestDigest);
+  assert.equal(proxy.seen.filter((s) => s.status === 503).length, 3);
+});
