@@ -494,6 +494,7 @@ export class RegistryClient {
 
   /** True when the repository already has the blob. */
   async hasBlob(repo: string, digest: Digest, scopes = [pushScope(repo)]): Promise<boolean> {
+    await this.ping();
     const what = `check blob ${digest} in ${this.domain}/${repo}`;
     const res = await this.send({
       method: 'HEAD',
@@ -512,6 +513,7 @@ export class RegistryClient {
    * True when mounted; false when the registry declined (the caller uploads instead).
    */
   async mountBlob(repo: string, digest: Digest, from: string): Promise<boolean> {
+    await this.ping();
     const what = `mount blob ${digest} from ${from} into ${this.domain}/${repo}`;
     const url = this.url(`${repo}/blobs/uploads/`);
     url.searchParams.set('mount', digest);
@@ -544,6 +546,7 @@ export class RegistryClient {
   }
 
   private async startUpload(repo: string, what: string): Promise<URL> {
+    await this.ping();
     const url = this.url(`${repo}/blobs/uploads/`);
     const res = await this.send({
       method: 'POST',
@@ -678,6 +681,7 @@ export class RegistryClient {
     bytes: Buffer,
     mediaType: string,
   ): Promise<Digest> {
+    await this.ping();
     const what = `push manifest ${this.domain}/${repo}${isDigest(reference) ? '@' : ':'}${reference}`;
     const res = await this.send({
       method: 'PUT',

@@ -108,7 +108,8 @@ export class FaultProxy {
           port: Number(port),
           method: req.method,
           path,
-          headers: { ...headers, host: this.upstream },
+          // The client's Host stays: the registry builds upload Locations from it.
+          headers: { host: this.upstream, ...headers },
         },
         resolve,
       );
