@@ -40,5 +40,5 @@ export async function deleteContainer(
   } finally {
     release();
   }
-  await ctx.store.remove(id);
+  ctx.store.remove(id);
 }

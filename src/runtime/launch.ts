@@ -68,7 +68,7 @@ export async function launch(
         };
   const { spec, rootfs } = loaded;
   phase(opts.spec === undefined ? 'read and check config.json' : 'take the spec');
-  await ctx.store.claim(id);
+  ctx.store.claim(id);
   let cgroup: ContainerCgroup | undefined;
   let session: InitSession | undefined;
   try {
@@ -113,12 +113,11 @@ export async function launch(
     });
     phase('compile the plan');
     session = ctx.sys.spawnInit(plan, { stdio: opts.stdio });
-    const specWritten = ctx.store.writeSpec(id, spec);
+    ctx.store.writeSpec(id, spec);
     const pid = await session.pid();
     phase('start the helper and clone');
     if (mode.fifo) await session.ready();
     else await session.started();
-    await specWritten;
     const record: ContainerRecord = {
       id,
       bundle: loaded.bundle,
@@ -134,7 +133,7 @@ export async function launch(
       rootMount: opts.rootMount,
       keep: mode.keep,
     };
-    await ctx.store.write(record);
+    ctx.store.write(record);
     phase('record the state');
     return { session, record, cgroup, phases };
   } catch (err) {
@@ -143,7 +142,7 @@ export async function launch(
       await session.exited().catch(() => undefined);
     }
     await cgroup?.destroy().catch(() => undefined);
-    await ctx.store.remove(id);
+    ctx.store.remove(id);
     throw err;
   }
 }

@@ -31,8 +31,8 @@ export async function run(
       status = exitStatus(w, oom);
     } finally {
       await cgroup?.destroy().catch(() => undefined);
-      if (opts.remove === false) await ctx.store.write({ ...record, status: 'stopped' });
-      else await ctx.store.remove(id);
+      if (opts.remove === false) ctx.store.write({ ...record, status: 'stopped' });
+      else ctx.store.remove(id);
     }
     return status;
   })();

@@ -28,7 +28,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
       closeSync(fd);
     }
     unlinkSync(fifo);
-    await ctx.store.write({ ...rec, status: 'running' });
+    ctx.store.write({ ...rec, status: 'running' });
   } finally {
     release();
   }

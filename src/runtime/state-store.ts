@@ -1,5 +1,15 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Spec } from '../oci/index.js';
@@ -46,6 +56,8 @@ export function validateId(id: string): void {
 /**
  * Container records under the engine's state directory: DIR/ID/state.json, written
  * atomically (temp file + rename), one lock file per container for the verbs that change it.
+ * The small writes on the path of every container start are synchronous: microseconds each,
+ * where a trip through libuv's thread pool costs hundreds on a loaded machine.
  */
 export class StateStore {
   constructor(readonly dir: string) {}
@@ -67,8 +79,8 @@ export class StateStore {
   }
 
   /** Keeps the container's spec (exec joins with its namespaces, seccomp and user). */
-  async writeSpec(id: string, spec: Spec): Promise<void> {
-    await writeFile(this.specPath(id), JSON.stringify(spec));
+  writeSpec(id: string, spec: Spec): void {
+    writeFileSync(this.specPath(id), JSON.stringify(spec));
   }
 
   async readSpec(id: string): Promise<Spec> {
@@ -76,11 +88,11 @@ export class StateStore {
   }
 
   /** Creates the container's directory; CHRUN_CONTAINER_EXISTS if the id is taken. */
-  async claim(id: string): Promise<void> {
+  claim(id: string): void {
     validateId(id);
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     try {
-      await mkdir(this.containerDir(id), { mode: 0o700 });
+      mkdirSync(this.containerDir(id), { mode: 0o700 });
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') {
         throw new ChrunError(
@@ -92,11 +104,11 @@ export class StateStore {
     }
   }
 
-  async write(rec: ContainerRecord): Promise<void> {
+  write(rec: ContainerRecord): void {
     const file = this.recordPath(rec.id);
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(rec));
-    await rename(tmp, file);
+    writeFileSync(tmp, JSON.stringify(rec));
+    renameSync(tmp, file);
   }
 
   async read(id: string): Promise<ContainerRecord> {
@@ -128,8 +140,8 @@ export class StateStore {
     }
   }
 
-  async remove(id: string): Promise<void> {
-    await rm(this.containerDir(id), { recursive: true, force: true });
+  remove(id: string): void {
+    rmSync(this.containerDir(id), { recursive: true, force: true });
   }
 
   /**

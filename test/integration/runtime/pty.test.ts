@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { defaultSpec } from '../../helpers/busybox-bundle.js';
+import { testNoLeaks } from '../../helpers/leak-check.js';
+import { needsRoot } from '../../helpers/requirements.js';
+import { fixture, type Fixture } from './fixture.js';
+
+let f: Fixture;
+const skip = needsRoot();
+before(async () => {
+  if (!skip) f = await fixture();
+});
+after(async () => {
+  if (!skip) await f.cleanup();
+});
+
+testNoLeaks(
+  'a pty: a controlling terminal in the container, its size set and changed',
+  { skip },
+  async () => {
+    const spec = defaultSpec([
+      'sh',
+      '-c',
+      'tty; stty size; read x; stty size; kill -INT $$; echo not reached',
+    ]);
+    spec.process!.terminal = true;
+    const p = await f.rt.run('pty', f.bundle, {
+      spec,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      consoleSize: { rows: 24, cols: 80 },
+    });
+    let out = '';
+    const seen = (re: RegExp): Promise<void> =>
+      new Promise((res) => {
+        const check = (): void => {
+          if (re.test(out)) {
+            p.stdout?.off('data', onData);
+            res();
+          }
+        };
+        const onData = (d: Buffer): void => {
+          out += d.toString();
+          check();
+        };
+        p.stdout?.on('data', onData);
+        check();
+      });
+    await seen(/24 80\r?\n/);
+    assert.match(out, /^\/dev\/pts\/\d+\r?\n24 80\r?\n/);
+    p.resize(30, 100);
+    await new Promise((r) => setTimeout(r, 50));
+    p.stdin?.write('\n');
+    await seen(/30 100\r?\n/);
+    const st = await p.wait();
+    // sh killed itself with SIGINT (the terminal's ^C signal); the pty relayed all output
+    assert.equal(st.exitCode, 130);
+    assert.doesNotMatch(out, /not reached/);
+  },
+);
