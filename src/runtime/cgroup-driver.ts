@@ -9,6 +9,11 @@ export interface ContainerCgroup {
   readonly paths: string[];
   /** True when the kernel killed a process of the container for memory. */
   oomKilled(): Promise<boolean>;
+  /**
+   * cgroup v2: device rules only an eBPF program attached to the cgroup can enforce (the
+   * helper does not load it yet: the runtime refuses such a container).
+   */
+  readonly deviceFilter?: unknown;
   /** Kills what is left and removes the directories. */
   destroy(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '../oci/index.js';
 import { SIGKILL, seccompRules, type InitSession, type StdioSpec } from '../sys/index.js';
+import { ChrunError } from '../util/index.js';
 import type { ContainerCgroup } from './cgroup-driver.js';
 import { loadBundle } from './bundle.js';
 import { compilePlan } from './compile.js';
@@ -40,6 +41,11 @@ function isFile(p: string): boolean {
   }
 }
 
+function withDefaultParents(dirs: string[]): string[] {
+  const parents = dirs.map((d) => path.dirname(d)).filter((p) => path.basename(p) === 'chrun');
+  return [...dirs, ...new Set(parents)];
+}
+
 /**
  * Bundle -> cgroups -> plan -> helper, up to `created` (waiting on the exec fifo) or, for an
  * attached run, up to the execve of the container's process. Undoes everything on failure.
@@ -73,6 +79,12 @@ export async function launch(
   let session: InitSession | undefined;
   try {
     cgroup = ctx.cgroups === undefined ? undefined : await ctx.cgroups.create(id, spec);
+    if (cgroup?.deviceFilter !== undefined) {
+      throw new ChrunError(
+        'CHRUN_UNSUPPORTED',
+        'create container: device rules on a cgroup v2 host need an eBPF device filter, which chrun cannot load yet',
+      );
+    }
     if (cgroup !== undefined) phase('create cgroups and set limits');
     const seccomp = spec.linux?.seccomp;
     const rules = seccomp === undefined ? undefined : seccompRules(seccomp);
@@ -90,7 +102,15 @@ export async function launch(
       rootfs,
       rootMount: opts.rootMount,
       execFifo: fifo,
-      cgroup: cgroup?.placement,
+      cgroup:
+        cgroup === undefined
+          ? undefined
+          : {
+              ...cgroup.placement,
+              // if chrun dies first the helper removes these: the container's directories,
+              // then the shared default parent (rmdir fails harmlessly while others use it)
+              cleanup: withDefaultParents(cgroup.placement.cleanup ?? []),
+            },
       cgroupMounts: ctx.cgroups?.mounts(),
       orphanFiles: attached
         ? [

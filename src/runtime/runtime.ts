@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Process, State } from '../oci/index.js';
+import { CgroupDriver as HostCgroups } from '../cgroups/index.js';
 import { realSys, type Sys } from '../sys/index.js';
 import type { CgroupDriver } from './cgroup-driver.js';
 import type { ContainerProcess } from './container-process.js';
@@ -18,8 +19,8 @@ export interface RuntimeOptions {
   stateDir: string;
   /** The kernel, through the helper (tests pass a RecordingSys). */
   sys?: Sys;
-  /** The cgroup manager; without it containers get no cgroups of their own. */
-  cgroups?: CgroupDriver;
+  /** The cgroup manager (default: the host's, src/cgroups); false: no cgroups of their own. */
+  cgroups?: CgroupDriver | false;
   /** Cache compiled seccomp filters as BPF (default true). */
   seccompCache?: boolean;
   /** Where compiled seccomp filters are kept across processes. */
@@ -57,7 +58,7 @@ export class Runtime {
     this.ctx = {
       store: new StateStore(opts.stateDir),
       sys: opts.sys ?? realSys({ helper: opts.helper, seccompCacheDir: opts.seccompCacheDir }),
-      cgroups: opts.cgroups,
+      cgroups: opts.cgroups === false ? undefined : (opts.cgroups ?? new HostCgroups()),
       seccompCache: opts.seccompCache ?? true,
       noPivot: hostRootIsRamfs(),
     };

@@ -103,7 +103,7 @@ testNoLeaks(
   },
 );
 
-testNoLeaks('kill -9 of chrun leaves no process, mount or state behind', { skip }, async () => {
+testNoLeaks('kill -9 of chrun leaves no process, mount or state behind', { skip }, async (t) => {
   // a separate node process runs a container and is killed with SIGKILL
   const script = `
     import { Runtime } from ${JSON.stringify(path.join(repoRoot, 'dist/src/runtime/index.js'))};
@@ -118,9 +118,10 @@ testNoLeaks('kill -9 of chrun leaves no process, mount or state behind', { skip 
   const pid = Number(
     await new Promise<string>((res) => child.stdout.once('data', (d: Buffer) => res(d.toString()))),
   );
+  t.after(() => child.kill('SIGKILL'));
   assert.ok(pid > 0);
   assert.ok(existsSync(path.join(f.stateDir, 'k9', 'state.json')));
-  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep/);
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^(sh|sleep)\0/);
   child.kill('SIGKILL');
   for (
     let i = 0;
@@ -131,3 +132,31 @@ testNoLeaks('kill -9 of chrun leaves no process, mount or state behind', { skip 
   assert.ok(!existsSync(`/proc/${pid}`), 'the container is gone');
   assert.ok(!existsSync(path.join(f.stateDir, 'k9')), 'its state is gone');
 });
+
+testNoLeaks(
+  'the process is in its cgroups before it runs, with the limits of the spec',
+  { skip },
+  async () => {
+    const spec = defaultSpec(['sh', '-c', 'cat /proc/self/cgroup; exec sleep 30']);
+    // without a cgroup namespace the container sees its cgroup paths as the host does
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
+    spec.linux!.resources = { pids: { limit: 33 }, memory: { limit: 64 * 1024 * 1024 } };
+    const p = await f.rt.run('cg1', f.bundle, { spec, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    await new Promise<void>((res) =>
+      p.stdout?.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('memory:')) res();
+      }),
+    );
+    // the first thing the command saw: its own cgroups, not chrun's
+    assert.match(text, /^\d+:pids:\/chrun\/cg1$/m);
+    assert.match(text, /^\d+:memory:\/chrun\/cg1$/m);
+    const pidsDir = '/sys/fs/cgroup/pids/chrun/cg1';
+    assert.equal(readFileSync(`${pidsDir}/pids.max`, 'utf8').trim(), '33');
+    assert.ok(readFileSync(`${pidsDir}/cgroup.procs`, 'utf8').split('\n').includes(String(p.pid)));
+    p.kill('SIGKILL');
+    await p.wait();
+    assert.ok(!existsSync(pidsDir), 'the cgroup is removed when the container ends');
+  },
+);
