@@ -10,6 +10,8 @@ import {
   type Plan,
   type PlanStep,
   type SeccompRules,
+  type Mount as RootMount,
+  planMount,
 } from '../sys/index.js';
 import { ChrunError } from '../util/index.js';
 import { parseOciMountOptions, propagationFlags } from './mount-options.js';
@@ -35,8 +37,8 @@ export interface CompileInput {
   spec: Spec;
   /** The root file system's absolute host path. */
   rootfs: string;
-  /** A root to mount in the container's own mount namespace (an overlay from the snapshotter). */
-  rootMount?: { type: string; source: string; options: string[] };
+  /** The root's mounts, from the snapshotter, mounted in the container's own mount namespace. */
+  rootMounts?: RootMount[];
   /** Host path of the exec fifo: the container waits on it until `start`. */
   execFifo?: string;
   cgroup?: CgroupPlacement;
@@ -409,18 +411,30 @@ export function compilePlan(input: CompileInput): Plan {
       inRoot: false,
       what: 'make / a slave mount (no propagation to the host)',
     });
-    if (input.rootMount !== undefined) {
-      const o = parseOciMountOptions(input.rootMount.options);
-      plan.push({
-        op: 'mount',
-        source: input.rootMount.source,
-        target: rootfs,
-        fstype: input.rootMount.type,
-        flags: o.flags,
-        data: o.data.join(','),
-        inRoot: false,
-        what: `mount ${input.rootMount.type} root on ${rootfs}`,
-      });
+    if (input.rootMounts !== undefined && input.rootMounts.length > 0) {
+      // the snapshotter's root (an overlay of the image's layers), mounted in the
+      // container's own mount namespace: it disappears with the container
+      for (const m of input.rootMounts) {
+        for (const call of planMount(m)) {
+          if (call.chdir !== undefined) {
+            plan.push({
+              op: 'chdir',
+              path: call.chdir,
+              what: `chdir ${call.chdir} (short overlay paths)`,
+            });
+          }
+          plan.push({
+            op: 'mount',
+            source: call.source,
+            target: rootfs,
+            fstype: call.fstype,
+            flags: call.flags,
+            data: call.data,
+            inRoot: false,
+            what: `mount ${m.type} root on ${rootfs}`,
+          });
+        }
+      }
     } else {
       plan.push({
         op: 'mount',

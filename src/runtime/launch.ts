@@ -1,7 +1,13 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '../oci/index.js';
-import { SIGKILL, seccompRules, type InitSession, type StdioSpec } from '../sys/index.js';
+import {
+  SIGKILL,
+  seccompRules,
+  type InitSession,
+  type Mount,
+  type StdioSpec,
+} from '../sys/index.js';
 import { ChrunError } from '../util/index.js';
 import type { ContainerCgroup } from './cgroup-driver.js';
 import { loadBundle } from './bundle.js';
@@ -18,8 +24,11 @@ export interface LaunchOptions {
   stdio?: [StdioSpec, StdioSpec, StdioSpec];
   /** A tiny reaper as PID 1 that forwards signals and reaps zombies (`--init`). */
   init?: boolean;
-  /** A root to mount inside the container's mount namespace (the snapshotter's overlay). */
-  rootMount?: { type: string; source: string; options: string[] };
+  /**
+   * The root's mounts (SnapshotStore.prepare's PreparedRoot.mounts), mounted on the bundle's
+   * root path inside the container's mount namespace: nothing is mounted on the host.
+   */
+  rootMounts?: Mount[];
   /** The pty's initial size, with process.terminal. */
   consoleSize?: { rows: number; cols: number };
   /** OCI --console-socket: hand the pty master to this unix socket instead of relaying it. */
@@ -100,7 +109,7 @@ export async function launch(
     const plan = compilePlan({
       spec,
       rootfs,
-      rootMount: opts.rootMount,
+      rootMounts: opts.rootMounts,
       execFifo: fifo,
       cgroup:
         cgroup === undefined
@@ -150,7 +159,7 @@ export async function launch(
       cgroupPaths: cgroup?.paths,
       cgroupPlacement: cgroup?.placement,
       annotations: spec.annotations,
-      rootMount: opts.rootMount,
+      rootMounts: opts.rootMounts,
       keep: mode.keep,
     };
     ctx.store.write(record);

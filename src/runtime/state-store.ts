@@ -13,6 +13,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Spec } from '../oci/index.js';
+import type { Mount } from '../sys/index.js';
 import { ChrunError, errnoCode } from '../util/index.js';
 import type { Status } from './status.js';
 
@@ -38,8 +39,8 @@ export interface ContainerRecord {
   /** Who holds the container: chrun (attached), the helper, or the caller's subreaper. */
   keep?: Keep;
   annotations?: Record<string, string>;
-  /** Where the root was mounted from, when the runtime mounted it (overlay). */
-  rootMount?: { type: string; source: string; options: string[] };
+  /** The root's mounts, when the runtime mounted it (an overlay from the snapshotter). */
+  rootMounts?: Mount[];
 }
 
 const ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;

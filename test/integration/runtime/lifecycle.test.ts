@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before } from 'node:test';
@@ -158,5 +158,44 @@ testNoLeaks(
     p.kill('SIGKILL');
     await p.wait();
     assert.ok(!existsSync(pidsDir), 'the cgroup is removed when the container ends');
+  },
+);
+
+testNoLeaks(
+  'an overlay root from the snapshotter is mounted inside the container only',
+  { skip },
+  async () => {
+    const base = path.join(f.dir, 'ovl');
+    for (const d of ['upper', 'work', 'root']) mkdirSync(path.join(base, d), { recursive: true });
+    const spec = defaultSpec([
+      'sh',
+      '-c',
+      'echo written > /etc/new; cat /etc/new; grep " / " /proc/self/mounts',
+    ]);
+    spec.root = { path: path.join(base, 'root'), readonly: false };
+    const p = await f.rt.run('ovl', f.bundle, {
+      spec,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      rootMounts: [
+        {
+          type: 'overlay',
+          source: 'overlay',
+          options: [
+            `lowerdir=${path.join(f.bundle, 'rootfs')}`,
+            `upperdir=${path.join(base, 'upper')}`,
+            `workdir=${path.join(base, 'work')}`,
+          ],
+        },
+      ],
+    });
+    const out: Buffer[] = [];
+    p.stdout?.on('data', (d: Buffer) => out.push(d));
+    assert.equal((await p.wait()).exitCode, 0);
+    await new Promise((r) => setImmediate(r));
+    const text = Buffer.concat(out).toString();
+    assert.match(text, /^written\noverlay \/ overlay /);
+    // the write went to the container's upper layer, the image stayed as it was
+    assert.equal(readFileSync(path.join(base, 'upper', 'etc', 'new'), 'utf8'), 'written\n');
+    assert.ok(!existsSync(path.join(f.bundle, 'rootfs', 'etc', 'new')));
   },
 );

@@ -187,11 +187,13 @@ test('bind mounts: a file target for a file source, a remount for options, propa
 
 test('an overlay root from the snapshotter is mounted inside the container', () => {
   const p = compile(defaultSpec(['true']), {
-    rootMount: {
-      type: 'overlay',
-      source: 'overlay',
-      options: ['lowerdir=/l1:/l2', 'upperdir=/u', 'workdir=/w'],
-    },
+    rootMounts: [
+      {
+        type: 'overlay',
+        source: 'overlay',
+        options: ['lowerdir=/l1:/l2', 'upperdir=/u', 'workdir=/w'],
+      },
+    ],
   });
   const root = p[2];
   assert.ok(
@@ -201,6 +203,22 @@ test('an overlay root from the snapshotter is mounted inside the container', () 
       !root.inRoot,
   );
   assert.equal(root.data, 'lowerdir=/l1:/l2,upperdir=/u,workdir=/w');
+  // many layers: short relative lowerdirs after a chdir, as the snapshotter plans them
+  const lowers = Array.from({ length: 120 }, (_v, i) => `/var/lib/chrun/snapshots/layers/${i}/fs`);
+  const long = compile(defaultSpec(['true']), {
+    rootMounts: [
+      {
+        type: 'overlay',
+        source: 'overlay',
+        options: [`lowerdir=${lowers.join(':')}`, 'upperdir=/u', 'workdir=/w'],
+      },
+    ],
+  });
+  const chdir = long.findIndex((s) => s.op === 'chdir');
+  const mount = long[chdir + 1];
+  assert.ok(
+    chdir > 0 && mount?.op === 'mount' && mount.fstype === 'overlay' && mount.data.length < 4096,
+  );
 });
 
 test('bad specs are refused with one clear line', () => {
