@@ -42,7 +42,8 @@ export function definePrune(cmd: Command): Command {
             lines.push(`untagged: ${familiarString(parseReference(n, { defaultTag: false }))}`);
           lines.push(`deleted: ${rec.id}`);
         }
-        ctx.out(`${lines.join('\n')}\n`);
+        ctx.out(lines.join('\n'));
+        ctx.out('');
       }
       ctx.out(`Total reclaimed space: ${humanSize(r.reclaimed, 3)}`);
     });

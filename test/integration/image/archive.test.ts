@@ -18,7 +18,7 @@ import {
 } from '../../helpers/image-builder.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
 import { needsCommands } from '../../helpers/requirements.js';
-import { dirFor, leaks } from './fixtures.js';
+import { dirFor, leaks } from '../../helpers/image-fixtures.js';
 
 const run = promisify(execFile);
 const opts = { skip: needsCommands('skopeo', 'zstd'), leaks };

@@ -6,8 +6,8 @@ import { Engine } from '../../../src/engine/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
 import { needsCommands } from '../../helpers/requirements.js';
-import { FaultProxy } from './fault-proxy.js';
-import { dirFor, fixtureImage, fixtureIndex, leaks, registryFor, skopeo } from './fixtures.js';
+import { FaultProxy } from '../../helpers/fault-proxy.js';
+import { dirFor, fixtureImage, fixtureIndex, leaks, registryFor, skopeo } from '../../helpers/image-fixtures.js';
 
 const skip = needsCommands('docker-registry', 'skopeo');
 const opts = { skip, leaks };

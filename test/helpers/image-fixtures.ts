@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { compress, packTar, type Compression } from '../../../src/tar/index.js';
-import type { LeakCheckOptions } from '../../helpers/leak-check.js';
-import { startRegistry, type Registry, type RegistryOptions } from '../../helpers/registry.js';
-import { tempDir } from '../../helpers/temp.js';
+import { compress, packTar, type Compression } from '../../src/tar/index.js';
+import type { LeakCheckOptions } from './leak-check.js';
+import { startRegistry, type Registry, type RegistryOptions } from './registry.js';
+import { tempDir } from './temp.js';
 
 /**
  * Leak checks for the image tests: nothing left in the temp dir by the registry or us.
