@@ -7,7 +7,14 @@ import { isChrunError } from '../../../src/util/index.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
 import { needsCommands } from '../../helpers/requirements.js';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { dirFor, fixtureImage, fixtureIndex, leaks, registryFor, skopeo } from '../../helpers/image-fixtures.js';
+import {
+  dirFor,
+  fixtureImage,
+  fixtureIndex,
+  leaks,
+  registryFor,
+  skopeo,
+} from '../../helpers/image-fixtures.js';
 
 const skip = needsCommands('docker-registry', 'skopeo');
 const opts = { skip, leaks };
