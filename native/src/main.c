@@ -11,6 +11,7 @@
 
 int mode_init(void);
 int mode_seccomp_export(void);
+int mode_zygote(void);
 
 /* `decode`: a plan frame on stdin, its steps on stdout (tests the C decoder from TS). */
 static int mode_decode(void)
@@ -32,7 +33,7 @@ static int mode_decode(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: chrun-helper version|init|seccomp-export|decode\n"
+	fprintf(stderr, "usage: chrun-helper version|init|zygote|seccomp-export|decode\n"
 			"This program is started by chrun; it is not meant to be run by hand.\n");
 	return 2;
 }
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "init") == 0)
 		return mode_init();
+	if (strcmp(argv[1], "zygote") == 0)
+		return mode_zygote();
 	if (strcmp(argv[1], "seccomp-export") == 0)
 		return mode_seccomp_export();
 	if (strcmp(argv[1], "decode") == 0)

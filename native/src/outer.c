@@ -25,9 +25,9 @@
 #include "protocol.h"
 #include "util.h"
 
-#define NODE_FD 3
 
 static struct {
+	int node_in, node_out; /* chrun's channel: where its messages come from, where ours go */
 	const struct plan *pl;
 	int inner, sigfd, fifo, console, master;
 	pid_t pid;
@@ -104,7 +104,9 @@ static void do_clone(const struct step *s, uint32_t index)
 		fail(errno, "clone");
 	if (pid == 0) {
 		close(sv[0]);
-		close(NODE_FD);
+		close(o.node_in);
+		if (o.node_out != o.node_in)
+			close(o.node_out);
 		if (cgfd >= 0)
 			close(cgfd);
 		if (o.console >= 0)
@@ -126,7 +128,7 @@ static void do_clone(const struct step *s, uint32_t index)
 static void send_pid(void)
 {
 	int32_t p = o.pid;
-	send_frame(NODE_FD, M_PID, 0, &p, 4);
+	send_frame(o.node_out, M_PID, report_aux, &p, 4);
 }
 
 /* Gives the pty master to the console socket (name + SCM_RIGHTS, as runc does) or keeps it
@@ -176,7 +178,7 @@ static int inner_message(int dontwait)
 		o.inner_open = 0;
 		/* closed on execve (CLOEXEC) after the marker, and no failure reported */
 		if (o.exec_pending && !o.error_seen)
-			send_frame(NODE_FD, M_EXEC, 0, NULL, 0);
+			send_frame(o.node_out, M_EXEC, report_aux, NULL, 0);
 		return 0;
 	}
 	switch (f.type) {
@@ -196,7 +198,7 @@ static int inner_message(int dontwait)
 		o.error_seen = 1;
 		/* fall through */
 	default:
-		send_frame(NODE_FD, f.type, f.aux, f.data, f.len);
+		send_frame(o.node_out, f.type, report_aux, f.data, f.len);
 		if (f.type == M_READY && (o.cflags & CLONE_F_DETACH))
 			_exit(0);
 	}
@@ -206,7 +208,7 @@ static int inner_message(int dontwait)
 static void node_message(void)
 {
 	struct frame f;
-	int r = recv_frame(NODE_FD, &f, FRAME_MAX);
+	int r = recv_frame(o.node_in, &f, FRAME_MAX);
 	if (r != 0) {
 		o.node_open = 0;
 		if ((o.cflags & CLONE_F_ATTACHED) && !o.exited)
@@ -286,7 +288,7 @@ static void loop(void)
 		}
 		if (o.node_open) {
 			nn = n;
-			p[n++] = (struct pollfd){ NODE_FD, POLLIN, 0 };
+			p[n++] = (struct pollfd){ o.node_in, POLLIN, 0 };
 		}
 		if (o.master >= 0) {
 			nm = n;
@@ -321,17 +323,17 @@ static void loop(void)
 	}
 }
 
-int mode_init(void)
+/* The host side of one container: `in` and `out` are chrun's channel (the same socket, or for
+ * the zygote a control socket in and the shared socket out, frames tagged with `tag`). */
+int init_main(int in, int out, uint16_t tag, const uint8_t *plan, size_t len)
 {
-	report_fd = NODE_FD;
-	fcntl(NODE_FD, F_SETFD, FD_CLOEXEC);
-	struct frame f;
-	int r = recv_frame(NODE_FD, &f, PLAN_MAX);
-	if (r != 0 || f.type != M_PLAN)
-		fail(r == 1 ? EPIPE : errno ? errno : EPROTO, "read the plan");
+	o.node_in = in;
+	o.node_out = out;
+	report_fd = out;
+	report_aux = tag;
 	static struct plan pl;
 	char err[256];
-	if (plan_parse(&pl, f.data, f.len, err, sizeof(err)) < 0)
+	if (plan_parse(&pl, plan, len, err, sizeof(err)) < 0)
 		fail(EINVAL, "%s", err);
 	o.pl = &pl;
 	o.node_open = 1;
@@ -376,8 +378,20 @@ int mode_init(void)
 		fail(errno, "release the container process");
 	loop();
 	int32_t st = o.status;
-	send_frame(NODE_FD, M_EXIT, 0, &st, 4);
+	send_frame(o.node_out, M_EXIT, report_aux, &st, 4);
 	if (!o.node_open)
 		orphan_cleanup();
 	return 0;
+}
+
+/* `chrun-helper init`: the plan comes on fd 3, a socket to chrun that carries everything. */
+int mode_init(void)
+{
+	report_fd = 3;
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	struct frame f;
+	int r = recv_frame(3, &f, PLAN_MAX);
+	if (r != 0 || f.type != M_PLAN)
+		fail(r == 1 ? EPIPE : errno ? errno : EPROTO, "read the plan");
+	return init_main(3, 3, 0, f.data, f.len);
 }

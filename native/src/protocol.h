@@ -16,6 +16,7 @@
 #define M_PLAN 1
 #define M_RESIZE 2 /* u16 rows, u16 cols */
 #define M_KILL 3   /* u32 signal */
+#define M_SPAWN 4  /* zygote: u8 stdin, stdout, stderr (0 keep, 1 /dev/null), u8 0, then a plan */
 /* helper (outer) <-> container init */
 #define M_GO 8 /* maps and cgroups are in place */
 #define M_PTY 9 /* the pty master, as SCM_RIGHTS */
@@ -27,6 +28,7 @@
 #define M_NOTE 20    /* u32 step, str text */
 #define M_EXEC 21    /* the container process called execve successfully */
 #define M_EXIT 22    /* i32 wait status */
+#define M_GONE 23    /* zygote: the host side of the container tagged aux has ended */
 
 /* Plan steps. P: run by the helper on the host side; C: run by the container process. */
 #define OP_FIFO 1          /* P str path: mkfifo + open for reading, kept for OP_FIFO_WAIT */

@@ -11,6 +11,7 @@
 #include "protocol.h"
 
 int report_fd = -1;
+uint16_t report_aux;
 uint32_t cur_step;
 
 static void send_text(uint16_t type, int32_t err, const char *fmt, va_list ap)
@@ -32,7 +33,7 @@ static void send_text(uint16_t type, int32_t err, const char *fmt, va_list ap)
 	uint32_t slen = (uint32_t)n + 1;
 	memcpy(buf + off, &slen, 4);
 	off += 4 + slen;
-	send_frame(report_fd, type, 0, buf, off);
+	send_frame(report_fd, type, report_aux, buf, off);
 }
 
 void fail(int err, const char *fmt, ...)
@@ -83,7 +84,7 @@ void timing_flush(void)
 	if (ntimings == 0 || report_fd < 0)
 		return;
 	timings[0] = ntimings;
-	send_frame(report_fd, M_TIMINGS, 0, timings, (1 + ntimings * 2) * 4);
+	send_frame(report_fd, M_TIMINGS, report_aux, timings, (1 + ntimings * 2) * 4);
 	ntimings = 0;
 }
 

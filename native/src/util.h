@@ -6,6 +6,8 @@
 
 /* The socket failures and notes go to: chrun's (host side) or the helper's (container side). */
 extern int report_fd;
+/* The aux field of every frame sent there (the zygote's tag of this container). */
+extern uint16_t report_aux;
 /* Index of the plan step being carried out, reported with every failure. */
 extern uint32_t cur_step;
 

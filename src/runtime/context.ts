@@ -11,4 +11,6 @@ export interface RuntimeContext {
   readonly seccompCache: boolean;
   /** The host root cannot pivot_root (a ramfs/rootfs root): containers move their root and chroot. */
   readonly noPivot: boolean;
+  /** Fork helpers from a resident zygote (attached containers with inherited or no stdio). */
+  readonly zygote: boolean;
 }

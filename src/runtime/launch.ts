@@ -141,7 +141,7 @@ export async function launch(
       noPivot: ctx.noPivot,
     });
     phase('compile the plan');
-    session = ctx.sys.spawnInit(plan, { stdio: opts.stdio });
+    session = ctx.sys.spawnInit(plan, { stdio: opts.stdio, zygote: ctx.zygote });
     ctx.store.writeSpec(id, spec);
     const pid = await session.pid();
     phase('start the helper and clone');

@@ -27,6 +27,12 @@ export interface RuntimeOptions {
   seccompCacheDir?: string;
   /** The helper binary (default: the built one). */
   helper?: string;
+  /**
+   * For a process running many containers: fork each container's helper from one resident
+   * helper (a zygote) instead of spawning it, for attached containers whose stdio is
+   * inherited or discarded. The zygote lives until this process exits (or closeZygotes()).
+   */
+  zygote?: boolean;
 }
 
 /** True when the host's root is the initial ramfs, where pivot_root cannot work. */
@@ -61,6 +67,7 @@ export class Runtime {
       cgroups: opts.cgroups === false ? undefined : (opts.cgroups ?? new HostCgroups()),
       seccompCache: opts.seccompCache ?? true,
       noPivot: hostRootIsRamfs(),
+      zygote: opts.zygote ?? false,
     };
   }
 

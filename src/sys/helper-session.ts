@@ -4,10 +4,16 @@ import type { Socket } from 'node:net';
 import { ChrunError } from '../util/index.js';
 import { helperPath } from './helper-path.js';
 import type { Plan } from './plan.js';
-import { frame, planFrame } from './plan-encoder.js';
+import { encodePlan, frame, planFrame } from './plan-encoder.js';
 import { M } from './protocol.js';
 import { stepError } from './step-error.js';
-import { SyncDecoder, type HelperMessage, type WaitStatus } from './sync-decoder.js';
+import {
+  FrameSplitter,
+  SyncDecoder,
+  decodeMessage,
+  type HelperMessage,
+  type WaitStatus,
+} from './sync-decoder.js';
 
 export type StdioSpec = 'inherit' | 'pipe' | 'ignore' | number;
 
@@ -16,6 +22,11 @@ export interface SpawnInitOptions {
   stdio?: [StdioSpec, StdioSpec, StdioSpec];
   /** The helper binary (default: the built one). */
   helper?: string;
+  /**
+   * Fork the helper from a resident zygote instead of spawning it (for a process running
+   * many containers). Applies to attached containers with inherited or discarded stdio.
+   */
+  zygote?: boolean;
 }
 
 /** One container process, as the helper reports it. */
@@ -72,93 +83,66 @@ class Deferred<T> {
   }
 }
 
+/** How a session reaches its helper: a helper of its own, or a tag on the zygote's socket. */
+interface Link {
+  readonly helperPid: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Sends a frame to the helper; false when the channel is closed. */
+  send(type: number, payload: Buffer): boolean;
+  detach(): void;
+}
+
 class HelperInitSession implements InitSession {
   readonly timings = new Map<number, number>();
   readonly notes: { step: number; text: string }[] = [];
-  private readonly child: ChildProcess;
-  private readonly sock: Socket;
-  private readonly decoder = new SyncDecoder();
+  link!: Link;
   private readonly pidD = new Deferred<number>();
   private readonly readyD = new Deferred<undefined>();
   private readonly startedD = new Deferred<undefined>();
   private readonly exitD = new Deferred<WaitStatus>();
   private failure: ChrunError | undefined;
   private containerPid: number | undefined;
-  private readonly out: Readable | null;
-  private readonly err: Readable | null;
 
-  constructor(
-    readonly plan: Plan,
-    opts: SpawnInitOptions,
-  ) {
-    const stdio: StdioOptions = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'];
-    const helper = opts.helper ?? helperPath();
-    this.child = spawn(helper, ['init'], { stdio });
-    const sock = this.child.stdio[3] as Socket | null;
-    if (sock === null) throw new ChrunError('CHRUN_INTERNAL', 'spawn helper: no sync socket');
-    this.sock = sock;
-    // node resumes (and so drops) unread child output when the child exits: hold it here
-    // until the caller reads, which may be after a short-lived container has ended
-    this.out = hold(this.child.stdout);
-    this.err = hold(this.child.stderr);
-    this.child.on('error', (err) => {
-      const e = new ChrunError(
-        (err as NodeJS.ErrnoException).code === 'ENOENT'
-          ? 'CHRUN_HELPER_MISSING'
-          : 'CHRUN_HELPER_FAILED',
-        `start helper ${helper}: ${err.message}`,
-        { cause: err },
+  constructor(readonly plan: Plan) {}
+
+  /** The channel closed: without an exit status, the helper failed. */
+  closed(): void {
+    if (!this.exitD.settled) {
+      this.fail(
+        new ChrunError(
+          'CHRUN_HELPER_FAILED',
+          'run container: the helper ended without reporting an exit status',
+        ),
       );
-      this.fail(e);
-    });
-    sock.on('data', (chunk: Buffer) => {
-      let msgs: HelperMessage[];
-      try {
-        msgs = this.decoder.push(chunk);
-      } catch (err) {
-        this.fail(err as ChrunError);
-        return;
-      }
-      for (const m of msgs) this.onMessage(m);
-    });
-    sock.on('error', () => undefined);
-    sock.on('close', () => {
-      if (!this.exitD.settled) {
-        this.fail(
-          new ChrunError(
-            'CHRUN_HELPER_FAILED',
-            'run container: the helper ended without reporting an exit status',
-          ),
-        );
-      }
-    });
-    sock.write(planFrame(plan));
+    }
   }
 
   get lastPid(): number | undefined {
     return this.containerPid;
   }
   get helperPid(): number | undefined {
-    return this.child.pid;
+    return this.link.helperPid;
   }
   get stdin(): Writable | null {
-    return this.child.stdin;
+    return this.link.stdin;
   }
   get stdout(): Readable | null {
-    return this.out;
+    return this.link.stdout;
   }
   get stderr(): Readable | null {
-    return this.err;
+    return this.link.stderr;
   }
 
-  private fail(err: ChrunError): void {
+  fail(err: ChrunError): void {
     this.failure ??= err;
     for (const d of [this.pidD, this.readyD, this.startedD, this.exitD] as Deferred<unknown>[]) {
       if (!d.settled) d.reject(this.failure);
     }
   }
 
-  private onMessage(m: HelperMessage): void {
+  onMessage(m: HelperMessage): void {
     switch (m.type) {
       case 'pid':
         this.containerPid = m.pid;
@@ -228,27 +212,214 @@ class HelperInitSession implements InitSession {
     if (this.exitD.settled) return;
     const b = Buffer.allocUnsafe(4);
     b.writeUInt32LE(signal);
-    if (this.sock.writable) this.sock.write(frame(M.KILL, b));
-    else if (this.containerPid !== undefined) process.kill(this.containerPid, signal);
+    if (!this.link.send(M.KILL, b) && this.containerPid !== undefined) {
+      process.kill(this.containerPid, signal);
+    }
   }
 
   resize(rows: number, cols: number): void {
     const b = Buffer.allocUnsafe(4);
     b.writeUInt16LE(rows, 0);
     b.writeUInt16LE(cols, 2);
-    if (this.sock.writable) this.sock.write(frame(M.RESIZE, b));
+    this.link.send(M.RESIZE, b);
   }
 
   detach(): void {
-    this.sock.removeAllListeners('close');
-    this.sock.on('close', () => undefined);
+    this.link.detach();
+  }
+}
+
+/** A helper process of the session's own: `chrun-helper init`, the plan on fd 3. */
+function directLink(session: HelperInitSession, opts: SpawnInitOptions): Link {
+  const stdio: StdioOptions = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit']), 'pipe'];
+  const helper = opts.helper ?? helperPath();
+  const child = spawn(helper, ['init'], { stdio });
+  const sock = child.stdio[3] as Socket | null;
+  if (sock === null) throw new ChrunError('CHRUN_INTERNAL', 'spawn helper: no sync socket');
+  // node resumes (and so drops) unread child output when the child exits: hold it here
+  // until the caller reads, which may be after a short-lived container has ended
+  const out = hold(child.stdout);
+  const err = hold(child.stderr);
+  child.on('error', (e) => session.fail(helperError(helper, e)));
+  const decoder = new SyncDecoder();
+  sock.on('data', (chunk: Buffer) => {
+    let msgs: HelperMessage[];
+    try {
+      msgs = decoder.push(chunk);
+    } catch (e) {
+      session.fail(e as ChrunError);
+      return;
+    }
+    for (const m of msgs) session.onMessage(m);
+  });
+  sock.on('error', () => undefined);
+  sock.on('close', () => session.closed());
+  sock.write(planFrame(session.plan));
+  return {
+    helperPid: child.pid,
+    stdin: child.stdin,
+    stdout: out,
+    stderr: err,
+    send: (type, payload) => {
+      if (!sock.writable) return false;
+      sock.write(frame(type, payload));
+      return true;
+    },
+    detach: () => {
+      sock.removeAllListeners('close');
+      sock.on('close', () => undefined);
+      sock.destroy();
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
+    },
+  };
+}
+
+function helperError(helper: string, err: Error): ChrunError {
+  return new ChrunError(
+    (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'CHRUN_HELPER_MISSING'
+      : 'CHRUN_HELPER_FAILED',
+    `start helper ${helper}: ${err.message}`,
+    { cause: err },
+  );
+}
+
+/**
+ * `chrun-helper zygote`: one resident helper that forks the host side of each container, so
+ * running many containers costs a fork of a small C process each instead of a fork+exec of
+ * this Node process (which blocks the event loop until the exec). Used for containers whose
+ * stdio is inherited or discarded; it keeps Node alive only while it has containers.
+ */
+class Zygote {
+  private readonly child: ChildProcess;
+  private readonly sock: Socket;
+  private readonly sessions = new Map<number, HelperInitSession>();
+  private nextTag = 1;
+  private dead: ChrunError | undefined;
+
+  constructor(private readonly helper: string) {
+    this.child = spawn(helper, ['zygote'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+    const sock = this.child.stdio[3] as Socket | null;
+    if (sock === null) throw new ChrunError('CHRUN_INTERNAL', 'spawn zygote: no socket');
+    this.sock = sock;
+    const frames = new FrameSplitter();
+    const dieAll = (e: ChrunError): void => {
+      this.dead ??= e;
+      for (const s of this.sessions.values()) s.fail(e);
+      this.sessions.clear();
+      zygotes.delete(this.helper);
+    };
+    this.child.on('error', (e) => dieAll(helperError(helper, e)));
+    sock.on('data', (chunk: Buffer) => {
+      let list;
+      try {
+        list = frames.push(chunk);
+      } catch (e) {
+        dieAll(e as ChrunError);
+        return;
+      }
+      for (const f of list) {
+        const s = this.sessions.get(f.aux);
+        if (s === undefined) continue;
+        if (f.type === M.GONE) {
+          this.sessions.delete(f.aux);
+          s.closed();
+          this.refs();
+          continue;
+        }
+        let m: HelperMessage | undefined;
+        try {
+          m = decodeMessage(f.type, f.aux, f.payload);
+        } catch (e) {
+          s.fail(e as ChrunError);
+          continue;
+        }
+        if (m !== undefined) s.onMessage(m);
+      }
+    });
+    sock.on('error', () => undefined);
+    sock.on('close', () =>
+      dieAll(new ChrunError('CHRUN_HELPER_FAILED', 'run container: the helper zygote ended')),
+    );
+    this.refs();
+  }
+
+  close(): void {
     this.sock.destroy();
     this.child.unref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) s?.destroy();
   }
+
+  /** Keeps this Node process alive while containers run, not longer. */
+  private refs(): void {
+    if (this.sessions.size > 0) {
+      this.child.ref();
+      this.sock.ref();
+    } else {
+      this.child.unref();
+      this.sock.unref();
+    }
+  }
+
+  start(session: HelperInitSession, stdio: readonly StdioSpec[]): Link {
+    if (this.dead !== undefined) throw this.dead;
+    let tag = this.nextTag;
+    while (this.sessions.has(tag)) tag = (tag % 0xffff) + 1;
+    this.nextTag = (tag % 0xffff) + 1;
+    this.sessions.set(tag, session);
+    this.refs();
+    const head = Buffer.from(stdio.map((s) => (s === 'ignore' ? 1 : 0)).concat([0]));
+    this.sock.write(frame(M.SPAWN, Buffer.concat([head, encodePlan(session.plan)]), tag));
+    const send = (type: number, payload: Buffer): boolean => {
+      if (!this.sessions.has(tag)) return false;
+      this.sock.write(frame(type, payload, tag));
+      return true;
+    };
+    return {
+      helperPid: this.child.pid,
+      stdin: null,
+      stdout: null,
+      stderr: null,
+      send,
+      detach: () => {
+        this.sessions.delete(tag);
+        this.refs();
+      },
+    };
+  }
+}
+
+const zygotes = new Map<string, Zygote>();
+
+/** Ends the resident zygotes (their running containers are killed, as if chrun died). */
+export function closeZygotes(): void {
+  for (const z of zygotes.values()) z.close();
+  zygotes.clear();
+}
+
+/** True when the zygote can serve these options (no pipes to hand over, no pty relay). */
+function zygoteCan(plan: Plan, opts: SpawnInitOptions): boolean {
+  const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+  return (
+    opts.zygote === true &&
+    stdio.every((s) => s === 'inherit' || s === 'ignore') &&
+    plan.every((s) => s.op !== 'pty' && !(s.op === 'clone' && !s.attached))
+  );
 }
 
 /** Starts `chrun-helper init` with a plan and follows its reports. */
 export function spawnInit(plan: Plan, opts: SpawnInitOptions = {}): InitSession {
-  return new HelperInitSession(plan, opts);
+  const session = new HelperInitSession(plan);
+  if (zygoteCan(plan, opts)) {
+    const helper = opts.helper ?? helperPath();
+    let z = zygotes.get(helper);
+    if (z === undefined) {
+      z = new Zygote(helper);
+      zygotes.set(helper, z);
+    }
+    session.link = z.start(session, opts.stdio ?? ['inherit', 'inherit', 'inherit']);
+  } else {
+    session.link = directLink(session, opts);
+  }
+  return session;
 }

@@ -24,6 +24,7 @@ export {
 export { M, OP, HOST_OPS, PLAN_MAGIC, FRAME_HEADER, type OpName } from './protocol.js';
 export {
   spawnInit,
+  closeZygotes,
   type InitSession,
   type SpawnInitOptions,
   type StdioSpec,

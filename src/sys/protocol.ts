@@ -12,6 +12,7 @@ export const M = {
   PLAN: 1,
   RESIZE: 2,
   KILL: 3,
+  SPAWN: 4,
   GO: 8,
   PTY: 9,
   PID: 16,
@@ -21,6 +22,7 @@ export const M = {
   NOTE: 20,
   EXEC: 21,
   EXIT: 22,
+  GONE: 23,
 } as const;
 
 /** Step op codes; the C names are OP_ plus the upper-cased, underscored key. */

@@ -77,23 +77,30 @@ export function decodeMessage(type: number, _aux: number, p: Buffer): HelperMess
   }
 }
 
-/** Splits a byte stream into frames and decodes them; feed it chunks as they arrive. */
-export class SyncDecoder {
+/** A frame off the wire: type, aux (the zygote's tag) and payload. */
+export interface RawFrame {
+  type: number;
+  aux: number;
+  payload: Buffer;
+}
+
+/** Splits a byte stream into frames; feed it chunks as they arrive. */
+export class FrameSplitter {
   private pending: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer): HelperMessage[] {
+  push(chunk: Buffer): RawFrame[] {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const out: HelperMessage[] = [];
+    const out: RawFrame[] = [];
     let off = 0;
     while (this.pending.length - off >= FRAME_HEADER) {
       const len = this.pending.readUInt32LE(off);
       if (len > FRAME_MAX) bad(`frame of ${len} bytes`);
       if (this.pending.length - off < FRAME_HEADER + len) break;
-      const type = this.pending.readUInt16LE(off + 4);
-      const aux = this.pending.readUInt16LE(off + 6);
-      const payload = this.pending.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len);
-      const msg = decodeMessage(type, aux, payload);
-      if (msg !== undefined) out.push(msg);
+      out.push({
+        type: this.pending.readUInt16LE(off + 4),
+        aux: this.pending.readUInt16LE(off + 6),
+        payload: this.pending.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len),
+      });
       off += FRAME_HEADER + len;
     }
     this.pending = this.pending.subarray(off);
@@ -103,5 +110,24 @@ export class SyncDecoder {
   /** Bytes of an incomplete frame still waiting for the rest. */
   get buffered(): number {
     return this.pending.length;
+  }
+}
+
+/** Splits a byte stream into frames and decodes them; feed it chunks as they arrive. */
+export class SyncDecoder {
+  private readonly frames = new FrameSplitter();
+
+  push(chunk: Buffer): HelperMessage[] {
+    const out: HelperMessage[] = [];
+    for (const f of this.frames.push(chunk)) {
+      const msg = decodeMessage(f.type, f.aux, f.payload);
+      if (msg !== undefined) out.push(msg);
+    }
+    return out;
+  }
+
+  /** Bytes of an incomplete frame still waiting for the rest. */
+  get buffered(): number {
+    return this.frames.buffered;
   }
 }
