@@ -1,12 +1,15 @@
 // The library's container start: create+start+wait of `true` in one Node process (no CLI
-// start-up), side by side with `runc run` on the same bundle (crun, as Debian ships it,
-// refuses this hybrid cgroup host) and
-// `bwrap --unshare-all` on the same root, then containers per second one after another.
+// start-up; helpers forked by the zygote, cgroups made and removed per container), side by
+// side with `runc run` on the same bundle and `bwrap --unshare-all` on the same root. Also
+// with the helper spawned per container, and without cgroups (bwrap makes none). Then
+// containers per second, one after another and four at a time. (crun, as Debian ships it,
+// refuses this hybrid cgroup host.)
 //   npm run build && node dist/bench/runtime.js [--runs N] [--warmup N] [--json FILE]
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Runtime } from '../src/runtime/index.js';
+import { closeZygotes } from '../src/sys/index.js';
 import { busyboxBundle, defaultSpec } from '../test/helpers/busybox-bundle.js';
 import { benchMain, type Prepared } from './cli.js';
 import type { Subject } from './harness.js';
@@ -17,21 +20,21 @@ async function prepare(): Promise<Prepared> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chrun-bench-rt-'));
   const bundle = path.join(dir, 'bundle');
   const spec = defaultSpec(['true']);
-  await busyboxBundle(bundle, spec);
-  // runc and crun: the same config.json (one run at a time; ids reused after delete)
-  await writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  await busyboxBundle(bundle, spec); // config.json for runc: the same spec
   const rootfs = path.join(bundle, 'rootfs');
-  const rt = new Runtime({
-    stateDir: path.join(dir, 'state'),
-    seccompCacheDir: path.join(dir, 'seccomp'),
-  });
-  const run = async (): Promise<void> => {
+  const state = path.join(dir, 'state');
+  const runner = (rt: Runtime) => async (): Promise<void> => {
     const p = await rt.run(`b${seq++}`, bundle, { spec, stdio: ['ignore', 'inherit', 'inherit'] });
     const st = await p.wait();
     if (st.exitCode !== 0) throw new Error(`container exited ${st.exitCode}`);
   };
+  const run = runner(new Runtime({ stateDir: state, zygote: true }));
+  const spawned = runner(new Runtime({ stateDir: state }));
+  const noCgroups = runner(new Runtime({ stateDir: state, zygote: true, cgroups: false }));
   const subjects: Subject[] = [
     { name: 'chrun library run', fn: run },
+    { name: 'chrun library run, helper spawned', fn: spawned },
+    { name: 'chrun library run, no cgroups', fn: noCgroups },
     {
       name: 'runc run',
       argv: ['runc', '--root', path.join(dir, 'runc'), 'run', '--bundle', bundle, 'bench-runc'],
@@ -60,34 +63,50 @@ async function prepare(): Promise<Prepared> {
   return {
     subjects,
     dispose: async () => {
-      // throughput: containers one after another for two seconds
-      const t0 = performance.now();
-      let n = 0;
-      while (performance.now() - t0 < 2000) {
-        await run();
-        n++;
+      for (const [name, fn] of [
+        ['chrun library run', run],
+        ['chrun library run, no cgroups', noCgroups],
+      ] as const) {
+        for (const parallel of [1, 4]) {
+          const t0 = performance.now();
+          let n = 0;
+          await Promise.all(
+            Array.from({ length: parallel }, async () => {
+              while (performance.now() - t0 < 2000) {
+                await fn();
+                n++;
+              }
+            }),
+          );
+          const secs = (performance.now() - t0) / 1000;
+          console.log(
+            `${name}: ${(n / secs).toFixed(1)} containers/s, ${parallel} at a time (${n} in ${secs.toFixed(2)} s)`,
+          );
+        }
       }
-      const secs = (performance.now() - t0) / 1000;
-      console.log(
-        `chrun library: ${(n / secs).toFixed(1)} containers/s one after another (${n} in ${secs.toFixed(2)} s)`,
-      );
+      closeZygotes();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
 const result = await benchMain({
-  title: 'runtime: create+start+wait of `true`, library vs runc, bwrap',
+  title: 'runtime: create+start+wait of `true`, library vs runc and bwrap',
   defaults: { runs: 30, warmup: 3, baseline: 'runc run' },
   prepare,
 });
 if (result !== undefined) {
   const median = (name: string): number | undefined =>
     result.subjects.find((s) => s.name === name)?.median;
-  for (const peer of ['runc run', 'bwrap --unshare-all']) {
-    const a = median('chrun library run');
-    const b = median(peer);
-    if (a !== undefined && b !== undefined)
-      console.log(`chrun library run / ${peer}: ${(a / b).toFixed(2)}`);
+  const pairs: [string, string][] = [
+    ['chrun library run', 'runc run'],
+    ['chrun library run', 'bwrap --unshare-all'],
+    ['chrun library run, no cgroups', 'bwrap --unshare-all'],
+    ['chrun library run, helper spawned', 'runc run'],
+  ];
+  for (const [x, y] of pairs) {
+    const a = median(x);
+    const b = median(y);
+    if (a !== undefined && b !== undefined) console.log(`${x} / ${y}: ${(a / b).toFixed(2)}`);
   }
 }
