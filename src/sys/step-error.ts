@@ -25,6 +25,9 @@ export function stepError(plan: Plan, step: number, errno: number, detail: strin
     s?.op === 'pivot-root'
   ) {
     code = 'CHRUN_MOUNT_FAILED';
+  } else if (s?.op === 'rlimit' && errno === 1) {
+    code = 'CHRUN_RLIMIT_EXCEEDS_HARD';
+    message = `${what}: ${reason} (above the hard limit chrun runs with, which it cannot raise)`;
   } else if (s?.op === 'cgroup-join' || (s?.op === 'clone' && detail.includes('cgroup'))) {
     code = 'CHRUN_CGROUP_FAILED';
   }

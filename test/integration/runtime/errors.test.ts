@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { isChrunError } from '../../../src/util/index.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
@@ -57,4 +58,20 @@ testNoLeaks('a failing step is reported as the step and the kernel reason', { sk
     s.mounts!.push({ destination: '/y', type: 'bind', source: '/nonexistent-src' }),
   );
   assert.equal(host.message, 'mount /nonexistent-src on /y: no such file or directory');
+});
+
+testNoLeaks('an rlimit above the hard limit chrun has is a clear error', { skip }, async () => {
+  const hard = /^Max open files\s+\d+\s+(\d+)/m.exec(
+    readFileSync('/proc/self/limits', 'utf8'),
+  )?.[1];
+  assert.ok(hard !== undefined);
+  const above = Number(hard) + 1;
+  const r = await failure(['true'], (s) => {
+    s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: above, hard: above }];
+  });
+  assert.equal(r.code, 'CHRUN_RLIMIT_EXCEEDS_HARD');
+  assert.equal(
+    r.message,
+    `setrlimit RLIMIT_NOFILE ${above}:${above}: operation not permitted (above the hard limit chrun runs with, which it cannot raise)`,
+  );
 });
