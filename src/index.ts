@@ -4,6 +4,18 @@
  */
 export * from './engine/index.js';
 export {
+  Runtime,
+  ContainerProcess,
+  StateTransitionError,
+  formatExplain,
+  type RuntimeOptions,
+  type RunOptions,
+  type CreateOptions,
+  type ExecOptions,
+  type ExitStatus,
+  type ExplainStep,
+} from './runtime/index.js';
+export {
   ChrunError,
   isChrunError,
   VERSION,
