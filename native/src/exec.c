@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -107,6 +108,7 @@ void op_pty(struct cursor *c)
 {
 	struct winsize ws = { .ws_row = (unsigned short)cur_u32(c),
 			      .ws_col = (unsigned short)cur_u32(c) };
+	const char *console = cur_str(c);
 	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		fail(errno, "open /dev/ptmx");
@@ -118,6 +120,20 @@ void op_pty(struct cursor *c)
 	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	if (s < 0)
 		fail(errno, "open the pty peer");
+	if (*console) {
+		/* /dev/console is the pty's slave (OCI): bind it over an empty file */
+		unsigned n;
+		char pts[32];
+		if (ioctl(m, TIOCGPTN, &n) < 0)
+			fail(errno, "pty number");
+		snprintf(pts, sizeof(pts), "/dev/pts/%u", n);
+		int f = open(console, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f < 0)
+			fail(errno, "create %s", console);
+		close(f);
+		if (mount(pts, console, NULL, MS_BIND, NULL) < 0)
+			fail(errno, "bind %s on %s", pts, console);
+	}
 	if (send_frame_fd(report_fd, M_PTY, m) < 0)
 		fail(errno, "send the pty master");
 	close(m);

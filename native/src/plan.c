@@ -41,7 +41,7 @@ static const struct {
 	[OP_CHDIR] = { "chdir", "s", 0 },
 	[OP_UMASK] = { "umask", "u", 0 },
 	[OP_SETSID] = { "setsid", "", 0 },
-	[OP_PTY] = { "pty", "uu", 0 },
+	[OP_PTY] = { "pty", "uus", 0 },
 	[OP_CAPS_BOUNDING] = { "caps-bounding", "U", 0 },
 	[OP_KEEPCAPS] = { "keepcaps", "u", 0 },
 	[OP_SETGROUPS] = { "setgroups", "a", 0 },

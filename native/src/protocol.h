@@ -60,7 +60,7 @@
 #define OP_CHDIR 36        /* C str */
 #define OP_UMASK 37        /* C u32 */
 #define OP_SETSID 38       /* C */
-#define OP_PTY 39          /* C u32 rows, u32 cols: new pty, slave on 0-2 as controlling tty */
+#define OP_PTY 39          /* C u32 rows, u32 cols, str console: new pty, slave on 0-2 as ctty */
 #define OP_CAPS_BOUNDING 40 /* C u64 caps to keep */
 #define OP_KEEPCAPS 41     /* C u32 on */
 #define OP_SETGROUPS 42    /* C u32 count, u32 gids[] */

@@ -558,7 +558,14 @@ export function compilePlan(input: CompileInput): Plan {
       rows: proc.consoleSize?.height ?? 0,
       cols: proc.consoleSize?.width ?? 0,
     };
-    plan.push({ op: 'pty', rows: size.rows, cols: size.cols, what: 'create the pty' });
+    plan.push({
+      op: 'pty',
+      rows: size.rows,
+      cols: size.cols,
+      // /dev/console is the pty (not in a chroot-only container, whose /dev is the host's)
+      console: chrootOnly || input.exec === true ? '' : '/dev/console',
+      what: 'create the pty',
+    });
   }
 
   // ---- privileges ----

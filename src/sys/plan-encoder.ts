@@ -165,7 +165,7 @@ function args(w: Writer, s: PlanStep): void {
       w.u32(s.mask);
       return;
     case 'pty':
-      w.u32(s.rows).u32(s.cols);
+      w.u32(s.rows).u32(s.cols).str(s.console);
       return;
     case 'caps-bounding':
       w.u64(s.keep);

@@ -93,7 +93,7 @@ export type PlanStep = Base &
     | { op: 'chdir'; path: string }
     | { op: 'umask'; mask: number }
     | { op: 'setsid' }
-    | { op: 'pty'; rows: number; cols: number }
+    | { op: 'pty'; rows: number; cols: number; console: string }
     | { op: 'caps-bounding'; keep: bigint }
     | { op: 'keepcaps'; on: boolean }
     | { op: 'setgroups'; gids: number[] }

@@ -199,3 +199,37 @@ testNoLeaks(
     assert.ok(!existsSync(path.join(f.bundle, 'rootfs', 'etc', 'new')));
   },
 );
+
+testNoLeaks(
+  'create in one process, start, state and delete from another (keep: helper)',
+  { skip },
+  async () => {
+    const out = path.join(f.dir, 'kept.out');
+    const script = `
+    import { Runtime } from ${JSON.stringify(path.join(repoRoot, 'dist/src/runtime/index.js'))};
+    import { defaultSpec } from ${JSON.stringify(path.join(repoRoot, 'dist/test/helpers/busybox-bundle.js'))};
+    import { openSync } from 'node:fs';
+    const rt = new Runtime({ stateDir: ${JSON.stringify(f.stateDir)} });
+    const fd = openSync(${JSON.stringify(out)}, 'w');
+    const p = await rt.create('kept', ${JSON.stringify(f.bundle)}, { spec: defaultSpec(['sh', '-c', 'echo ran as $$']), stdio: ['ignore', fd, fd], keep: 'helper' });
+    console.log(p.pid);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = Number(
+      await new Promise<string>((res) =>
+        child.stdout.once('data', (d: Buffer) => res(d.toString())),
+      ),
+    );
+    await new Promise((res) => child.once('exit', res));
+    // the creating process is gone; the container waits on its exec fifo, held by the helper
+    assert.equal((await f.rt.state('kept')).status, 'created');
+    assert.equal((await f.rt.state('kept')).pid, pid);
+    await f.rt.start('kept');
+    for (let i = 0; i < 300 && (await f.rt.state('kept')).status !== 'stopped'; i++)
+      await sleep(10);
+    assert.equal((await f.rt.state('kept')).status, 'stopped');
+    assert.equal(readFileSync(out, 'utf8'), 'ran as 1\n');
+    await f.rt.delete('kept');
+  },
+);

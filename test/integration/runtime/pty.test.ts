@@ -21,7 +21,7 @@ testNoLeaks(
     const spec = defaultSpec([
       'sh',
       '-c',
-      'tty; stty size; read x; stty size; kill -INT $$; echo not reached',
+      'tty; stty size; [ "$(stat -c %t:%T /dev/console)" = "$(stat -c %t:%T $(tty))" ] && echo console=pty; read x; stty size; kill -INT $$; echo not reached',
     ]);
     spec.process!.terminal = true;
     const p = await f.rt.run('pty', f.bundle, {
@@ -45,8 +45,8 @@ testNoLeaks(
         p.stdout?.on('data', onData);
         check();
       });
-    await seen(/24 80\r?\n/);
-    assert.match(out, /^\/dev\/pts\/\d+\r?\n24 80\r?\n/);
+    await seen(/console=/);
+    assert.match(out, /^\/dev\/pts\/\d+\r?\n24 80\r?\nconsole=pty\r?\n/);
     p.resize(30, 100);
     await new Promise((r) => setTimeout(r, 50));
     p.stdin?.write('\n');
