@@ -8,7 +8,7 @@ import type { Status } from './status.js';
 /** The live status: the record, checked against the process and the exec fifo. */
 export function liveStatus(ctx: RuntimeContext, rec: ContainerRecord): Status {
   if (rec.status === 'stopped') return 'stopped';
-  if (!isAlive(rec.pid, rec.pidStart)) return rec.status === 'creating' ? 'stopped' : 'stopped';
+  if (!isAlive(rec.pid, rec.pidStart)) return 'stopped';
   if (rec.status === 'creating') return 'creating';
   return existsSync(ctx.store.fifoPath(rec.id)) ? 'created' : 'running';
 }

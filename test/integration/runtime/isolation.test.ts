@@ -3,6 +3,8 @@ import { readlinkSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { testNoLeaks } from '../../helpers/leak-check.js';
 import { needsRoot } from '../../helpers/requirements.js';
+import os from 'node:os';
+import { applyContainerSecurity, containerSecurity } from '../../../src/oci/index.js';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
 import { fixture, runIn, type Fixture } from './fixture.js';
 
@@ -144,3 +146,27 @@ testNoLeaks('--init: a reaper as pid 1 forwards signals and returns 128+n', { sk
   const st = await p.wait();
   assert.deepEqual([st.code, st.exitCode], [143, 143]);
 });
+
+testNoLeaks(
+  "docker's default security (src/oci): commands work, filter on, capabilities docker's",
+  { skip },
+  async () => {
+    const sec = containerSecurity({ kernel: os.release() });
+    const r = await runIn(
+      f,
+      [
+        'sh',
+        '-c',
+        'ls / >/dev/null && ps >/dev/null && grep -E "^(Seccomp|CapEff):" /proc/self/status; unshare -U true 2>&1; echo unshare=$?',
+      ],
+      (s) => Object.assign(s, applyContainerSecurity(s, sec)),
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /^Seccomp:\t2$/m);
+    // docker's 14 default capabilities: chown dac_override fowner fsetid kill setgid setuid setpcap
+    // net_bind_service net_raw sys_chroot mknod audit_write setfcap
+    assert.match(r.stdout, /^CapEff:\t00000000a80425fb$/m);
+    // creating a user namespace needs CAP_SYS_ADMIN under docker's profile: refused
+    assert.match(r.stdout, /unshare=[1-9]/);
+  },
+);
