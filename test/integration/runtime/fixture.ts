@@ -19,12 +19,18 @@ export async function fixture(spec: Spec = defaultSpec(['true'])): Promise<Fixtu
   const bundle = path.join(dir, 'bundle');
   await busyboxBundle(bundle, spec);
   const stateDir = path.join(dir, 'state');
+  const rt = new Runtime({ stateDir, seccompCacheDir: path.join(dir, 'seccomp') });
   return {
     dir,
     bundle,
     stateDir,
-    rt: new Runtime({ stateDir, seccompCacheDir: path.join(dir, 'seccomp') }),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    rt,
+    // a test that failed half-way may have left containers: their cgroups would fail the
+    // leak checks of every later run, so remove them before the directory
+    cleanup: async () => {
+      for (const id of await rt.list()) await rt.delete(id, { force: true }).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
