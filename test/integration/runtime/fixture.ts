@@ -40,7 +40,13 @@ export async function runIn(
   args: string[],
   edit: (s: Spec) => void = () => undefined,
   opts: RunOptions = {},
-): Promise<{ stdout: string; stderr: string; exitCode: number; signal: string | null }> {
+): Promise<{
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  signal: string | null;
+  oomKilled: boolean;
+}> {
   const spec = defaultSpec(args);
   edit(spec);
   const p = await f.rt.run(`t${Math.random().toString(36).slice(2, 10)}`, f.bundle, {
@@ -65,5 +71,6 @@ export async function runIn(
     stderr: Buffer.concat(err).toString(),
     exitCode: st.exitCode,
     signal: st.signal,
+    oomKilled: st.oomKilled,
   };
 }
