@@ -182,13 +182,13 @@ async function loadDocker(
   archive: ArchiveIndex,
   options: LoadOptions,
 ): Promise<LoadedImage[]> {
-  const entries = await parseDockerArchiveManifest(
+  const entries = parseDockerArchiveManifest(
     await readJson(store, archive.require('manifest.json', 'file')),
   );
   const out: LoadedImage[] = [];
   for (const entry of entries) {
     const configBlob = archive.require(entry.Config, 'config');
-    const config = await parseImageConfig(
+    const config = parseImageConfig(
       await readJson(store, configBlob),
       entry.Layers.length,
       `config ${entry.Config}`,
@@ -265,7 +265,7 @@ async function loadOci(
   archive: ArchiveIndex,
   options: LoadOptions,
 ): Promise<LoadedImage[]> {
-  const indexDoc = await parseManifestDocument(
+  const indexDoc = parseManifestDocument(
     await readJson(store, archive.require('index.json', 'file')),
     undefined,
     'index.json',
@@ -285,14 +285,14 @@ async function loadOci(
   const byTarget = new Map<Digest, LoadedImage>();
   for (const entry of indexDoc.index.manifests) {
     let desc = entry;
-    let doc = await parseManifestDocument(
+    let doc = parseManifestDocument(
       await readJson(store, blob(desc, 'manifest')),
       desc.mediaType,
       `manifest ${desc.digest}`,
     );
     if (doc.kind === 'index') {
       desc = selectManifest(doc.index, options.platform ?? hostPlatform(), `index ${entry.digest}`);
-      doc = await parseManifestDocument(
+      doc = parseManifestDocument(
         await readJson(store, blob(desc, 'manifest')),
         desc.mediaType,
         `manifest ${desc.digest}`,
@@ -303,7 +303,7 @@ async function loadOci(
     const manifest = doc.manifest;
     checkImageManifest(manifest, `manifest ${desc.digest}`);
     blob(manifest.config, 'config');
-    const config = await parseImageConfig(
+    const config = parseImageConfig(
       await store.content.readBlob(manifest.config.digest),
       manifest.layers.length,
       `config ${manifest.config.digest}`,

@@ -115,7 +115,7 @@ export async function pull(
   let downloaded = false;
   try {
     const top = await client.getManifest(repo, ref.digest ?? ref.tag!);
-    let doc = await parseManifestDocument(top.bytes, top.mediaType, `manifest of ${canonical}`);
+    let doc = parseManifestDocument(top.bytes, top.mediaType, `manifest of ${canonical}`);
     let target: Descriptor = {
       mediaType: doc.mediaType,
       digest: top.digest,
@@ -127,7 +127,7 @@ export async function pull(
       const chosen = selectManifest(doc.index, platform, canonical);
       index = { descriptor: target, bytes: top.bytes };
       const child = await client.getManifest(repo, chosen.digest);
-      doc = await parseManifestDocument(
+      doc = parseManifestDocument(
         child.bytes,
         child.mediaType || chosen.mediaType,
         `manifest ${chosen.digest}`,
@@ -160,7 +160,7 @@ export async function pull(
     // The config first: it must parse and agree with the manifest before layers are fetched.
     downloaded =
       (await fetchBlob(store, client, repo, manifest.config, options, false)) || downloaded;
-    const config = await parseImageConfig(
+    const config = parseImageConfig(
       await store.content.readBlob(manifest.config.digest),
       manifest.layers.length,
       `image config of ${canonical}`,

@@ -1,4 +1,12 @@
-import { ChrunError } from '../util/index.js';
+import { ChrunError, type ErrorCode } from '../util/index.js';
+import {
+  dockerArchiveManifestShape,
+  imageConfigShape,
+  indexShape,
+  manifestShape,
+  type DockerArchiveEntry,
+} from './schemas.js';
+import { ShapeError, type Check } from './shape.js';
 import {
   MediaType,
   isIndexType,
@@ -8,11 +16,19 @@ import {
 } from './media-types.js';
 import type { ImageConfig, ImageManifest, ManifestDocument } from './image-types.js';
 
-type Schemas = typeof import('./schemas.js');
-let schemas: Promise<Schemas> | undefined;
-function load(): Promise<Schemas> {
-  schemas ??= import('./schemas.js');
-  return schemas;
+/** Runs a shape check; a mismatch becomes `code` with "invalid WHAT: path: why". */
+function check<T>(
+  shape: Check<T>,
+  doc: unknown,
+  what: string,
+  code: ErrorCode = 'CHRUN_MANIFEST_INVALID',
+): T {
+  try {
+    return shape(doc, '');
+  } catch (err) {
+    if (err instanceof ShapeError) throw new ChrunError(code, `invalid ${what}: ${err.message}`);
+    throw err;
+  }
 }
 
 function parseJson(bytes: Uint8Array | string, what: string): unknown {
@@ -35,11 +51,11 @@ function field(obj: unknown, key: string): unknown {
  * Content-Type the registry sent (used when the document carries no mediaType). Docker's
  * schema 1 is refused with a clear message, anything else as an unsupported media type.
  */
-export async function parseManifestDocument(
+export function parseManifestDocument(
   bytes: Uint8Array | string,
   contentType?: string,
   what = 'manifest',
-): Promise<ManifestDocument> {
+): ManifestDocument {
   const doc = parseJson(bytes, what);
   const declared = field(doc, 'mediaType');
   const header = contentType?.split(';')[0]?.trim();
@@ -58,35 +74,28 @@ export async function parseManifestDocument(
       `${what} uses docker schema 1, which chrun does not support (deprecated since 2017; push the image again with a current client)`,
     );
   }
-  const { manifestSchema, indexSchema, firstIssue } = await load();
   const looksIndex = Array.isArray(field(doc, 'manifests'));
   const looksManifest = field(doc, 'config') !== undefined && Array.isArray(field(doc, 'layers'));
   if (
     (mediaType !== undefined && isIndexType(mediaType)) ||
     (mediaType === undefined && looksIndex)
   ) {
-    const r = indexSchema.safeParse(doc);
-    if (!r.success) {
-      throw new ChrunError('CHRUN_MANIFEST_INVALID', `invalid ${what}: ${firstIssue(r.error)}`);
-    }
+    const index = check(indexShape, doc, what);
     return {
       kind: 'index',
       mediaType: mediaType ?? MediaType.ociIndex,
-      index: r.data,
+      index,
     };
   }
   if (
     (mediaType !== undefined && isManifestType(mediaType)) ||
     (mediaType === undefined && looksManifest)
   ) {
-    const r = manifestSchema.safeParse(doc);
-    if (!r.success) {
-      throw new ChrunError('CHRUN_MANIFEST_INVALID', `invalid ${what}: ${firstIssue(r.error)}`);
-    }
+    const manifest = check(manifestShape, doc, what);
     return {
       kind: 'manifest',
       mediaType: mediaType ?? MediaType.ociManifest,
-      manifest: r.data,
+      manifest,
     };
   }
   throw new ChrunError(
@@ -121,18 +130,13 @@ export function checkImageManifest(manifest: ImageManifest, what = 'manifest'): 
 }
 
 /** Parses and checks an image config; `layers` is the manifest's layer count, when known. */
-export async function parseImageConfig(
+export function parseImageConfig(
   bytes: Uint8Array | string,
   layers?: number,
   what = 'image config',
-): Promise<ImageConfig> {
+): ImageConfig {
   const doc = parseJson(bytes, what);
-  const { imageConfigSchema, firstIssue } = await load();
-  const r = imageConfigSchema.safeParse(doc);
-  if (!r.success) {
-    throw new ChrunError('CHRUN_MANIFEST_INVALID', `invalid ${what}: ${firstIssue(r.error)}`);
-  }
-  const config = r.data as ImageConfig;
+  const config = check(imageConfigShape, doc, what);
   if (layers !== undefined && config.rootfs.diff_ids.length !== layers) {
     throw new ChrunError(
       'CHRUN_MANIFEST_INVALID',
@@ -143,14 +147,7 @@ export async function parseImageConfig(
 }
 
 /** Parses docker save's manifest.json. */
-export async function parseDockerArchiveManifest(
-  bytes: Uint8Array | string,
-): Promise<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]> {
+export function parseDockerArchiveManifest(bytes: Uint8Array | string): DockerArchiveEntry[] {
   const doc = parseJson(bytes, 'manifest.json');
-  const { dockerArchiveManifestSchema, firstIssue } = await load();
-  const r = dockerArchiveManifestSchema.safeParse(doc);
-  if (!r.success) {
-    throw new ChrunError('CHRUN_ARCHIVE_INVALID', `invalid manifest.json: ${firstIssue(r.error)}`);
-  }
-  return r.data;
+  return check(dockerArchiveManifestShape, doc, 'manifest.json', 'CHRUN_ARCHIVE_INVALID');
 }

@@ -14,14 +14,7 @@ import { Authorizer, pullScope, pushScope } from './auth.js';
 import type { Credentials } from './docker-config.js';
 import { registryEndpoints, type Endpoint } from './endpoint.js';
 import { describeNetworkError, networkErrorCode, registryError } from './errors.js';
-
-type Undici = typeof import('undici');
-let undiciModule: Promise<Undici> | undefined;
-/** undici costs ~150 ms to load: only commands that talk to a registry pay for it. */
-function loadUndici(): Promise<Undici> {
-  undiciModule ??= import('undici');
-  return undiciModule;
-}
+import { loadUndici } from './undici-lite.js';
 
 /** Manifests larger than this are refused (containerd's limit). */
 export const MAX_MANIFEST_BYTES = 4 << 20;
@@ -44,7 +37,11 @@ export interface RegistryClientOptions {
 export interface BlobSink {
   /** Bytes already written (a resume starts here). */
   readonly offset: number;
-  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Takes a chunk. A sink that buffers returns nothing, or a promise when the caller must
+   * wait (back-pressure); either way a rejection or throw ends the download.
+   */
+  write(chunk: Uint8Array): Promise<void> | void;
   /** Discard everything written so far (the server cannot resume). */
   reset(): Promise<void>;
 }
@@ -107,6 +104,40 @@ async function readLimited(res: Dispatcher.ResponseData, limit: number): Promise
   return Buffer.concat(chunks);
 }
 
+/**
+ * Feeds a response body into a sink with 'data' events, pausing while the sink flushes: an
+ * async iterator costs a promise per 64 KiB chunk, a tenth of the CPU of a pull.
+ */
+function pump(body: Dispatcher.ResponseData['body'], sink: BlobSink): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      body.off('data', onData);
+      reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    const onData = (chunk: Buffer): void => {
+      let pending: Promise<void> | void;
+      try {
+        pending = sink.write(chunk);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      if (pending !== undefined) {
+        body.pause();
+        pending.then(() => body.resume(), fail);
+      }
+    };
+    body.on('data', onData);
+    body.once('error', fail);
+    body.once('end', () => {
+      if (!failed) resolve();
+    });
+  });
+}
+
 function header(res: Dispatcher.ResponseData, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -150,10 +181,10 @@ export class RegistryClient {
     await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
   }
 
-  private async agent(tlsVerify: boolean): Promise<Agent> {
+  private agent(tlsVerify: boolean): Agent {
     let a = this.agents.get(tlsVerify);
     if (a === undefined) {
-      const { Agent } = await loadUndici();
+      const { Agent } = loadUndici();
       a = new Agent({
         connect: { rejectUnauthorized: tlsVerify },
         bodyTimeout: this.options.bodyTimeoutMs ?? 60_000,
@@ -181,15 +212,14 @@ export class RegistryClient {
   }
 
   private async doPing(): Promise<void> {
-    const { request } = await loadUndici();
+    const { request } = loadUndici();
     let lastError: unknown;
     for (const ep of registryEndpoints(this.domain, this.options.tlsVerify ?? true)) {
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await request(`${ep.base}/v2/`, {
+          const res = await request(this.agent(ep.tlsVerify), new URL(`${ep.base}/v2/`), {
             method: 'GET',
             headers: { 'user-agent': this.userAgent },
-            dispatcher: await this.agent(ep.tlsVerify),
           });
           await dump(res);
           if (res.statusCode === 401) this.authorizer.setChallenge(res.headers['www-authenticate']);
@@ -248,17 +278,14 @@ export class RegistryClient {
     url: URL,
     headers: Record<string, string>,
   ): Promise<{ status: number; body: string }> {
-    const { request } = await loadUndici();
+    const { request } = loadUndici();
+    // The token server is another host: verify its certificate unless told not to.
+    const verify = url.protocol === 'https:' && (this.options.tlsVerify ?? true);
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await request(url, {
+        const res = await request(this.agent(verify), url, {
           method: 'GET',
           headers: { ...headers, 'user-agent': this.userAgent },
-          dispatcher: await this.agent(
-            url.protocol === 'https:'
-              ? (this.options.tlsVerify ?? true) && this.endpoint?.tlsVerify !== false
-              : false,
-          ),
         });
         if (RETRY_STATUS.has(res.statusCode) && attempt < this.retries) {
           await dump(res);
@@ -336,21 +363,21 @@ export class RegistryClient {
     follow: boolean,
     signal: AbortSignal | undefined,
   ): Promise<Dispatcher.ResponseData> {
-    const { request } = await loadUndici();
+    const { request } = loadUndici();
     const origin = url.origin;
     let current = url;
     let currentMethod = method;
     let currentHeaders = headers;
     for (let hops = 0; ; hops++) {
       const sameOrigin = current.origin === origin;
-      const res = await request(current, {
+      const agent = this.agent(
+        sameOrigin ? (this.endpoint?.tlsVerify ?? true) : current.protocol === 'https:',
+      );
+      const res = await request(agent, current, {
         method: currentMethod,
         headers: currentHeaders,
         body: body ?? null,
         signal: signal ?? null,
-        dispatcher: await this.agent(
-          sameOrigin ? (this.endpoint?.tlsVerify ?? true) : current.protocol === 'https:',
-        ),
       });
       const location = header(res, 'location');
       if (!follow || !REDIRECT_STATUS.has(res.statusCode) || location === undefined) return res;
@@ -474,7 +501,7 @@ export class RegistryClient {
       }
       const before = sink.offset;
       try {
-        for await (const chunk of res.body) await sink.write(chunk as Buffer);
+        await pump(res.body, sink);
         return;
       } catch (err) {
         res.body.destroy();

@@ -23,6 +23,8 @@ export interface FaultOptions {
   dropDigestHeader?: boolean;
   /** Answer the first N requests for a path matching this with 503. */
   fail503?: { match: RegExp; times: number };
+  /** Send this many bytes of each blob response, then nothing more until the client leaves. */
+  stallBlobsAfter?: number;
   /** Send blob bodies at most this many bytes per 50 ms (to make a pull last). */
   throttleBlobs?: number;
 }
@@ -190,6 +192,14 @@ export class FaultProxy {
         chunk = Buffer.from(chunk);
         chunk[0] = chunk[0]! ^ 0xff;
         corrupted = true;
+      }
+      const stall = o.stallBlobsAfter ?? Infinity;
+      if (sent + chunk.length > stall) {
+        res.write(chunk.subarray(0, stall - sent));
+        up.destroy();
+        // Hold the connection open, sending nothing, until the client goes away.
+        if (!res.destroyed) await new Promise((r) => res.once('close', r));
+        return;
       }
       if (sent + chunk.length > drop) {
         this.dropped++;
