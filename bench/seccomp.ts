@@ -22,9 +22,9 @@ function median(v: number[]): number {
 }
 
 async function prepare(): Promise<Prepared> {
+  const spec = applyContainerSecurity(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chrun-bench-seccomp-'));
   const bundle = path.join(dir, 'bundle');
-  const spec = applyContainerSecurity(
     defaultSpec(['true']),
     containerSecurity({ kernel: os.release() }),
   );
