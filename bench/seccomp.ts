@@ -23,11 +23,11 @@ function median(v: number[]): number {
 
 async function prepare(): Promise<Prepared> {
   const spec = applyContainerSecurity(
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'chrun-bench-seccomp-'));
-  const bundle = path.join(dir, 'bundle');
     defaultSpec(['true']),
     containerSecurity({ kernel: os.release() }),
   );
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chrun-bench-seccomp-'));
+  const bundle = path.join(dir, 'bundle');
   await busyboxBundle(bundle, spec);
   const state = path.join(dir, 'state');
   const subject = (name: string, cache: boolean): Subject => {
