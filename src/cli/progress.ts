@@ -16,8 +16,9 @@ const STATUS_TEXT: Record<string, string> = {
 
 function bar(current: number, total: number, width = 50): string {
   const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const arrow = filled < width ? '>' : '';
-  return `[${'='.repeat(Math.max(0, filled - (arrow === '' ? 0 : 1)))}${arrow}${' '.repeat(width - filled)}]`;
+  // The head sits on the last filled cell (or the first one when none is), as Docker draws it.
+  const head = Math.max(1, filled);
+  return `[${'='.repeat(head - 1)}${filled >= width ? '=' : '>'}${' '.repeat(width - head)}]`;
 }
 
 /**
@@ -63,10 +64,13 @@ export class ProgressDisplay {
     if (e.type !== 'layer') return;
     const status = STATUS_TEXT[e.status] ?? e.status;
     const moving = e.status === 'downloading' || e.status === 'pushing';
-    const text =
-      moving && e.total > 0
-        ? `${e.id}: ${status} ${bar(e.current, e.total)}  ${humanSize(e.current)}/${humanSize(e.total)}`
-        : `${e.id}: ${status}`;
+    let text = `${e.id}: ${status}`;
+    if (moving && e.total > 0) {
+      // The bar takes what the terminal leaves (at most 50), and goes when that is too little.
+      const sizes = `${humanSize(e.current)}/${humanSize(e.total)}`;
+      const room = Math.min(50, (this.out.columns || 80) - 1 - text.length - sizes.length - 5);
+      text += room >= 10 ? ` ${bar(e.current, e.total, room)}  ${sizes}` : `  ${sizes}`;
+    }
     if (!this.tty) {
       if (this.lastStatus.get(e.id) !== status) {
         this.lastStatus.set(e.id, status);
@@ -79,6 +83,8 @@ export class ProgressDisplay {
     this.lines.set(e.id, text);
     this.dirty = true;
     this.timer ??= setInterval(() => this.flush(), 100);
+    // A display left running must not keep the process alive.
+    this.timer.unref();
   }
 
   /** Draws pending changes now. */

@@ -278,3 +278,25 @@ testNoLeaks(
     );
   },
 );
+
+testNoLeaks(
+  'pull on a terminal draws the layers in place',
+  { skip: needsCommands('docker-registry', 'skopeo', 'script'), leaks },
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
+      layers: [{ compression: 'gzip', bytes: 2_000_000 }],
+    });
+    await reg.seed(img.source, 'test/tty:1');
+    const { chrunBin } = await import('../helpers/cli.js');
+    const cmd = `${chrunBin} --root ${path.join(dir, 'root')} pull ${reg.host}/test/tty:1`;
+    const { stdout } = await run('script', ['-qec', cmd, '/dev/null'], {
+      env: { ...process.env, COLUMNS: '100' },
+    });
+    const id = img.layers[0]!.digest.slice(7, 19);
+    assert.ok(stdout.includes('\x1b[2K'), 'lines are cleared and redrawn');
+    assert.match(stdout, new RegExp(`\\x1b\\[2K${id}: Pull complete`));
+    assert.match(stdout, new RegExp(`${reg.host}/test/tty:1\\r?\\n$`));
+  },
+);
