@@ -384,3 +384,44 @@ testNoLeaks('503s are retried', opts, async (t) => {
   assert.equal(r.record.target.digest, img.manifestDigest);
   assert.equal(proxy.seen.filter((s) => s.status === 503).length, 3);
 });
+
+testNoLeaks(
+  'the unpack step runs after the blobs are verified and before the name exists',
+  opts,
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
+      layers: [
+        { compression: 'gzip', bytes: 10_000 },
+        { compression: 'zstd', bytes: 10_000 },
+      ],
+    });
+    await reg.seed(img.source, 'test/unpack:1');
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const ref = `${reg.host}/test/unpack:1`;
+    const seen: string[] = [];
+    engine.images.unpacker = async (req) => {
+      // Nothing is named yet; every blob is there and readable.
+      assert.deepEqual(await engine.images.list(), []);
+      assert.deepEqual(
+        req.layers.map((l) => l.diffId),
+        img.layers.map((l) => l.diffId),
+      );
+      for (const l of req.layers) {
+        const hash = createHash('sha256');
+        for await (const c of req.openBlob(l.descriptor.digest)) hash.update(c as Buffer);
+        assert.equal(`sha256:${hash.digest('hex')}`, l.descriptor.digest);
+        seen.push(l.compression);
+      }
+    };
+    await engine.images.pull(ref);
+    assert.deepEqual(seen, ['gzip', 'zstd']);
+    assert.equal((await engine.images.list()).length, 1);
+
+    const other = new Engine({ root: path.join(dir, 'other') });
+    other.images.unpacker = () => Promise.reject(new Error('layer 2: disk on fire'));
+    await assert.rejects(other.images.pull(ref), /disk on fire/);
+    assert.deepEqual(await other.images.list(), []);
+  },
+);
