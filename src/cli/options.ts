@@ -24,3 +24,37 @@ export async function readStdin(): Promise<string> {
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** Asks a question on the terminal; `hidden` reads without echo (passwords). */
+export function prompt(question: string, hidden = false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const input = process.stdin;
+    process.stderr.write(question);
+    let answer = '';
+    const done = (err?: Error): void => {
+      input.off('data', onData);
+      if (input.isTTY) input.setRawMode(false);
+      input.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(answer);
+    };
+    const onData = (buf: Buffer): void => {
+      for (const ch of buf.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003' || ch === '\u0004')
+          return done(new InvalidArgumentError('login: cancelled'));
+        if (ch === '\u007f' || ch === '\b') {
+          if (answer.length > 0 && !hidden) process.stderr.write('\b \b');
+          answer = answer.slice(0, -1);
+        } else {
+          answer += ch;
+          if (!hidden) process.stderr.write(ch);
+        }
+      }
+    };
+    if (input.isTTY) input.setRawMode(true);
+    input.resume();
+    input.on('data', onData);
+  });
+}

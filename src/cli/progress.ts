@@ -41,6 +41,8 @@ export class ProgressDisplay {
   constructor(
     private readonly out: NodeJS.WriteStream,
     private readonly tty = out.isTTY,
+    /** Pushes say "Layer already exists" where pulls say "Already exists". */
+    private readonly mode: 'pull' | 'push' = 'pull',
   ) {}
 
   /** A line printed above the layer lines ("1: Pulling from library/redis"). */
@@ -62,7 +64,10 @@ export class ProgressDisplay {
       return;
     }
     if (e.type !== 'layer') return;
-    const status = STATUS_TEXT[e.status] ?? e.status;
+    const status =
+      this.mode === 'push' && e.status === 'exists'
+        ? 'Layer already exists'
+        : (STATUS_TEXT[e.status] ?? e.status);
     const moving = e.status === 'downloading' || e.status === 'pushing';
     let text = `${e.id}: ${status}`;
     if (moving && e.total > 0) {

@@ -300,3 +300,34 @@ testNoLeaks(
     assert.match(stdout, new RegExp(`${reg.host}/test/tty:1\\r?\\n$`));
   },
 );
+
+testNoLeaks(
+  'login on a terminal asks for what is missing, the password without echo',
+  { skip: needsCommands('docker-registry', 'script'), leaks },
+  async (t) => {
+    const reg = await registryFor(t, { auth: { username: 'erin', password: 'sesame' } });
+    const dir = await dirFor(t);
+    const authfile = path.join(dir, 'config.json');
+    const { chrunBin } = await import('../helpers/cli.js');
+    const cmd = `${chrunBin} --root ${path.join(dir, 'root')} login --authfile ${authfile} ${reg.host}`;
+    const child = execFile('script', ['-qec', cmd, '/dev/null']);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const waitFor = async (text: string): Promise<void> => {
+      for (let i = 0; i < 200 && !out.includes(text); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      assert.ok(out.includes(text), `waited for "${text}", got: ${out}`);
+    };
+    await waitFor('Username: ');
+    child.stdin?.write('erin\r');
+    await waitFor('Password: ');
+    child.stdin?.write('sesame\r');
+    await new Promise((r) => child.once('exit', r));
+    assert.match(out, /Login Succeeded/);
+    assert.ok(!out.includes('sesame'), 'the password is not echoed');
+    const saved = JSON.parse(await readFile(authfile, 'utf8')) as {
+      auths: Record<string, { auth: string }>;
+    };
+    assert.equal(Buffer.from(saved.auths[reg.host]!.auth, 'base64').toString(), 'erin:sesame');
+  },
+);

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { contextFrom } from '../context.js';
-import { parseBool, readStdin } from '../options.js';
+import { parseBool, prompt, readStdin } from '../options.js';
 import { ChrunError } from '../../util/index.js';
 
 export function defineLogin(cmd: Command): Command {
@@ -38,11 +38,16 @@ export function defineLogin(cmd: Command): Command {
             'login: --password and --password-stdin are mutually exclusive',
           );
         }
-        if (opts.username === undefined) {
+        // On a terminal, ask for what is missing, as docker login does.
+        const interactive = process.stdin.isTTY && opts.passwordStdin !== true;
+        let username = opts.username;
+        if (username === undefined && interactive) username = await prompt('Username: ');
+        if (username === undefined || username === '') {
           throw new ChrunError('CHRUN_INVALID_ARGUMENT', 'login: give a user name with -u');
         }
         let password = opts.password;
         if (opts.passwordStdin === true) password = (await readStdin()).replace(/\r?\n$/, '');
+        else if (password === undefined && interactive) password = await prompt('Password: ', true);
         if (password === undefined) {
           throw new ChrunError(
             'CHRUN_INVALID_ARGUMENT',
@@ -54,7 +59,7 @@ export function defineLogin(cmd: Command): Command {
             'WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n',
           );
         const engine = await ctx.engine();
-        await engine.images.login(server, opts.username, password, {
+        await engine.images.login(server, username, password, {
           tlsVerify: opts.tlsVerify,
           ...(opts.authfile === undefined ? {} : { authFile: opts.authfile }),
         });

@@ -40,7 +40,10 @@ export function definePush(cmd: Command): Command {
         const ctx = contextFrom(command);
         const engine = await ctx.engine();
         const { parseReference, referenceName } = await import('../../oci/index.js');
-        const display = opts.quiet === true ? undefined : new ProgressDisplay(process.stdout);
+        const display =
+          opts.quiet === true
+            ? undefined
+            : new ProgressDisplay(process.stdout, process.stdout.isTTY, 'push');
         try {
           display?.print(
             `The push refers to repository [${referenceName(parseReference(destination ?? image))}]`,

@@ -88,3 +88,41 @@ test('endpoints: docker.io maps to registry-1, loopback gets plain HTTP as a fal
     { base: 'http://example.com:5000', tlsVerify: false },
   ]);
 });
+
+test('credential helpers (credsStore, credHelpers) are asked when auths has nothing', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const helper = path.join(dir.path, 'docker-credential-fake');
+  await writeFile(
+    helper,
+    '#!/bin/sh\n[ "$1" = get ] || exit 2\nread server\ncase "$server" in\n  localhost:7000) echo \'{"ServerURL":"localhost:7000","Username":"h","Secret":"s3"}\' ;;\n  *) echo "credentials not found in native keychain"; exit 1 ;;\nesac\n',
+    { mode: 0o755 },
+  );
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${dir.path}:${oldPath ?? ''}`;
+  t.after(() => {
+    process.env.PATH = oldPath;
+  });
+  const file = path.join(dir.path, 'config.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      credsStore: 'fake',
+      auths: { 'other:1': { auth: Buffer.from('o:p').toString('base64') } },
+    }),
+  );
+  const cfg = new DockerConfig(file);
+  assert.deepEqual(await cfg.get('localhost:7000'), { username: 'h', password: 's3' });
+  assert.equal(await cfg.get('localhost:7001'), undefined);
+  assert.deepEqual(await cfg.get('other:1'), { username: 'o', password: 'p' });
+  await writeFile(file, JSON.stringify({ credHelpers: { 'localhost:7000': 'fake' } }));
+  assert.deepEqual(await new DockerConfig(file).get('localhost:7000'), {
+    username: 'h',
+    password: 's3',
+  });
+  await writeFile(file, JSON.stringify({ credHelpers: { 'localhost:7000': 'missing-helper' } }));
+  await assert.rejects(
+    new DockerConfig(file).get('localhost:7000'),
+    /docker-credential-missing-helper/,
+  );
+});
