@@ -11,7 +11,7 @@ PACKAGES=(
   # what chrun uses at run time
   iproute2 iptables nftables util-linux zstd containernetworking-plugins
   # what the tests use: images, a real registry, independent peers
-  busybox-static docker-registry skopeo umoci apache2-utils tar procps oci-image-tool attr libcap2-bin
+  busybox-static docker-registry skopeo umoci apache2-utils tar procps oci-image-tool openssl attr libcap2-bin
 )
 
 missing=()

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Engine } from '../../../src/engine/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
@@ -16,6 +18,7 @@ import {
   skopeo,
 } from '../../helpers/image-fixtures.js';
 
+const run = promisify(execFile);
 const skip = needsCommands('docker-registry', 'skopeo');
 const opts = { skip, leaks };
 const fast = { client: { retryDelayMs: 10 } };
@@ -423,5 +426,69 @@ testNoLeaks(
     other.images.unpacker = () => Promise.reject(new Error('layer 2: disk on fire'));
     await assert.rejects(other.images.pull(ref), /disk on fire/);
     assert.deepEqual(await other.images.list(), []);
+  },
+);
+
+testNoLeaks(
+  'a loopback registry behind TLS with a self-signed certificate is reached over HTTPS',
+  { ...opts, skip: needsCommands('docker-registry', 'skopeo', 'openssl') },
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
+    await reg.seed(img.source, 'test/tls:1');
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+    ]);
+    const https = await import('node:https');
+    const http = await import('node:http');
+    let tlsRequests = 0;
+    const server = https.createServer(
+      { key: await readFile(key), cert: await readFile(cert) },
+      (req, res) => {
+        tlsRequests++;
+        const up = http.request(
+          {
+            host: '127.0.0.1',
+            port: Number(reg.host.split(':')[1]),
+            method: req.method,
+            path: req.url,
+            headers: req.headers,
+          },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        req.pipe(up);
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const r = await engine.images.pull(`127.0.0.1:${port}/test/tls:1`);
+    assert.equal(r.record.target.digest, img.manifestDigest);
+    assert.ok(tlsRequests >= 3, `${tlsRequests} requests over TLS`);
   },
 );
