@@ -1,5 +1,11 @@
 import path from 'node:path';
-import type { LinuxDevice, LinuxNamespaceType, Mount, Spec } from '../oci/index.js';
+import {
+  DEFAULT_DEVICES,
+  type LinuxDevice,
+  type LinuxNamespaceType,
+  type Mount,
+  type Spec,
+} from '../oci/index.js';
 import {
   CLONE,
   MS,
@@ -88,16 +94,6 @@ const JOIN_ORDER: LinuxNamespaceType[] = [
   'cgroup',
   'time',
   'mount',
-];
-
-/** The devices every container gets (OCI runtime spec, "Default Devices"). */
-export const DEFAULT_DEVICES: LinuxDevice[] = [
-  { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/full', type: 'c', major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
 ];
 
 function invalid(msg: string): never {

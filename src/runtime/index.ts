@@ -2,7 +2,6 @@ export { Runtime, type RuntimeOptions } from './runtime.js';
 export { ContainerProcess } from './container-process.js';
 export {
   compilePlan,
-  DEFAULT_DEVICES,
   type CompileInput,
   type CgroupPlacement,
   type CgroupMounts,
