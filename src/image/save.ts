@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -16,7 +16,7 @@ import {
   type Digest,
 } from '../oci/index.js';
 import { TarWriter, decompress } from '../tar/index.js';
-import { ChrunError, tempName } from '../util/index.js';
+import { ChrunError, errnoCode, reasonOf, tempName } from '../util/index.js';
 import { findRecord, type ImageStore } from './image-store.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
@@ -187,8 +187,9 @@ async function saveDocker(tar: TarWriter, store: ImageStore, images: Selected[])
 /**
  * `save`: writes images to a tar archive, as docker-archive (docker save's format, layers
  * uncompressed as Docker writes them) or oci-archive (an OCI layout, blobs as stored, so
- * manifest digests are kept). A file is written under a temp name and renamed when
- * complete, so a failed save leaves no partial archive.
+ * manifest digests are kept). A regular file is written under a temp name and renamed
+ * when complete, so a failed save leaves no partial archive; a device or fifo is written
+ * in place (see outputTarget).
  */
 export async function save(
   store: ImageStore,
@@ -211,8 +212,25 @@ export async function save(
     await write(output);
     return;
   }
-  const tmp = tempName(path.dirname(path.resolve(output)), path.basename(output));
-  const fh = await open(tmp, 'wx', 0o644);
+  const target = await outputTarget(output);
+  if (target.direct) {
+    // A device, a fifo, a socket, a dangling link: write into it, never replace it.
+    const fh = await open(target.path, 'w').catch((err: unknown) => {
+      throw outputError(output, err);
+    });
+    const sink = fh.createWriteStream();
+    try {
+      await write(sink);
+      await finished(sink);
+    } finally {
+      sink.destroy();
+    }
+    return;
+  }
+  const tmp = tempName(path.dirname(target.path), path.basename(target.path));
+  const fh = await open(tmp, 'wx', 0o644).catch((err: unknown) => {
+    throw outputError(output, err);
+  });
   const sink = fh.createWriteStream();
   try {
     await write(sink);
@@ -220,10 +238,46 @@ export async function save(
     const sync = await open(tmp, 'r');
     await sync.sync();
     await sync.close();
-    await rename(tmp, output);
+    await rename(tmp, target.path);
   } catch (err) {
     sink.destroy();
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Where `save -o FILE` writes. A missing or regular file (symlinks followed) is written
+ * under a temp name next to it and renamed over it when complete; anything else (a device
+ * such as /dev/null, a fifo, a dangling symlink) is opened and written directly, so it is
+ * never replaced by a regular file. A directory is refused.
+ */
+async function outputTarget(output: string): Promise<{ path: string; direct: boolean }> {
+  let real: string;
+  try {
+    real = await realpath(output);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw outputError(output, err);
+    const link = await lstat(output).catch(() => undefined);
+    // A dangling symlink: open(2) creates its target, as docker's would.
+    if (link?.isSymbolicLink() === true) return { path: output, direct: true };
+    const dir = await realpath(path.dirname(path.resolve(output))).catch((e: unknown) => {
+      throw outputError(output, e);
+    });
+    return { path: path.join(dir, path.basename(output)), direct: false };
+  }
+  const st = await stat(real);
+  if (st.isDirectory()) {
+    throw new ChrunError('CHRUN_INVALID_ARGUMENT', `save ${output}: is a directory`, {
+      fields: { path: output },
+    });
+  }
+  return { path: real, direct: !st.isFile() };
+}
+
+function outputError(output: string, err: unknown): ChrunError {
+  return new ChrunError('CHRUN_INVALID_ARGUMENT', `save ${output}: ${reasonOf(err)}`, {
+    cause: err,
+    fields: { path: output },
+  });
 }
