@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { VERSION } from '../util/index.js';
+import { VERSION, errnoCode } from '../util/index.js';
 import { commands } from './commands/index.js';
 import { EXIT_ENGINE_ERROR, exitCodeOf } from './exit-codes.js';
 import { debugDetails, formatError } from './report.js';
@@ -29,15 +29,25 @@ function commanderReason(err: CommanderError): string {
   return err.message.replace(/^error:\s*/, '').split('\n')[0] ?? err.message;
 }
 
+/**
+ * The exit status of a program killed by SIGPIPE, as a shell reports it. Node ignores
+ * SIGPIPE, so a closed reader (`chrun save IMG | head -c10`) shows up as EPIPE on standard
+ * output: chrun then stops quietly with the status that docker, tar or cat would have.
+ */
+export const EXIT_BROKEN_PIPE = 128 + 13;
+
 /** Runs the CLI and resolves to the process exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   for (const cmd of program.commands)
     cmd.exitOverride().configureOutput({ outputError: () => undefined });
+  watchStdout();
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    return brokenPipe(stdoutError) ? EXIT_BROKEN_PIPE : 0;
   } catch (err) {
+    // Whatever failed once the reader of our output went away failed because of it.
+    if (brokenPipe(stdoutError)) return EXIT_BROKEN_PIPE;
     if (err instanceof ExitRequest) return err.exitCode;
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version
@@ -49,4 +59,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (details !== undefined) process.stderr.write(`${details}\n`);
     return exitCodeOf(err);
   }
+}
+
+let stdoutError: unknown;
+let watching = false;
+
+/**
+ * Keeps the first error of standard output (once, for the life of the process: an error
+ * event of a write still in flight may come after main() returned, and must not crash).
+ */
+function watchStdout(): void {
+  if (watching) return;
+  watching = true;
+  process.stdout.on('error', (err) => {
+    stdoutError ??= err;
+  });
+}
+
+function brokenPipe(err: unknown): boolean {
+  return errnoCode(err) === 'EPIPE';
 }

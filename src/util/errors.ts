@@ -111,6 +111,7 @@ const ERRNO_TEXT: Record<string, string> = {
   E2BIG: 'argument list too long',
   ENOMEM: 'cannot allocate memory',
   ESRCH: 'no such process',
+  EPIPE: 'broken pipe',
 };
 
 /** The kernel's wording for an errno name, as strerror(3) would print it (lowercase). */

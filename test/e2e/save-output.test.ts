@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { packTar } from '../../src/tar/index.js';
-import { runChrun } from '../helpers/cli.js';
+import { chrunBin, runChrun } from '../helpers/cli.js';
 import { dirFor, leaks } from '../helpers/image-fixtures.js';
 import { testNoLeaks } from '../helpers/leak-check.js';
 import { needsCommands, needsRoot } from '../helpers/requirements.js';
@@ -77,5 +77,24 @@ testNoLeaks(
     const intoDir = await runChrun(['save', '-o', path.join(dir, 'adir'), 'small:1'], { root });
     assert.equal(intoDir.code, 125);
     assert.equal(intoDir.stderr, `chrun: save ${path.join(dir, 'adir')}: is a directory\n`);
+  },
+);
+
+testNoLeaks(
+  'save into a pipe whose reader goes away ends quietly, with the status of SIGPIPE',
+  { leaks },
+  async (t) => {
+    const { root } = await storeWithImage(t);
+    const child = spawn(chrunBin, ['--root', root, 'save', 'small:1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Read a little, as `head -c10` does, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 141);
   },
 );
