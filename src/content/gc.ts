@@ -41,10 +41,14 @@ export async function collectGarbage(
 ): Promise<GcResult> {
   return store.withLock(GC_LOCK, async () => {
     const marked = new Set<Digest>(await leasedDigests(store));
+    // Manifests already followed. Not `marked`: a manifest marked by a lease (a pull of an
+    // image already here) still has to mark its config and layers.
+    const followed = new Set<Digest>();
     for (const r of await records.list()) {
       if (r.index !== undefined) marked.add(r.index.digest);
-      if (marked.has(r.target.digest)) continue;
       marked.add(r.target.digest);
+      if (followed.has(r.target.digest)) continue;
+      followed.add(r.target.digest);
       // The manifest names its config and layers; a missing or unreadable manifest marks
       // nothing more (the image is broken either way, and rmi can remove it).
       try {

@@ -230,3 +230,36 @@ test('gc removes unreferenced blobs, keeps leased ones, drops leases of dead hol
   );
   assert.deepEqual(await readdir(path.join(store.root, 'leases')), []);
 });
+
+test('gc keeps the config and layers of an image whose manifest is also leased', async (t) => {
+  const store = await newStore(t);
+  const records = new ImageRecords(path.join(store.root, '..', 'images'), store);
+  await records.init();
+  const layer = await store.writeBlob(Buffer.from('layer of a re-pulled image'));
+  const config = await store.writeBlob(Buffer.from('{"config":"re-pulled"}'));
+  const manifest = await store.writeBlob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        config: { mediaType: 'x', ...config },
+        layers: [{ mediaType: 'y', ...layer }],
+      }),
+    ),
+  );
+  await records.register(
+    {
+      target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest },
+      id: config.digest,
+      platform: { os: 'linux', architecture: 'amd64' },
+      size: 1,
+    },
+    ['docker.io/library/again:1'],
+  );
+  // A pull of the same image in progress protects the manifest digest.
+  const lease = await Lease.create(store);
+  t.after(() => lease.release());
+  await lease.protect([manifest.digest]);
+  const result = await collectGarbage(store, records);
+  assert.deepEqual(result.removed, []);
+  for (const d of [layer, config, manifest]) assert.ok(await store.has(d.digest), d.digest);
+});
