@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isDigest, type Digest } from '../oci/index.js';
-import type { ContentStore } from './content-store.js';
+import type { BlobInfo, ContentStore } from './content-store.js';
 import type { Lock } from './lock.js';
 
 /** The store-wide lock garbage collection runs under. */
@@ -42,6 +42,17 @@ export class Lease {
     await this.store.withLock(GC_LOCK, () =>
       appendFile(this.file, digests.map((d) => `${d}\n`).join('')),
     );
+  }
+
+  /**
+   * Writes a whole in-memory blob (a manifest or config made here) protected from the start:
+   * the digest is leased before the blob exists, so no collection can take it between the
+   * write and the registration of its image.
+   */
+  async writeBlob(data: Uint8Array): Promise<BlobInfo> {
+    const digest: Digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    await this.protect([digest]);
+    return this.store.writeBlob(data, digest);
   }
 
   /** Ends the lease: its blobs are now protected by an image record, or garbage. */

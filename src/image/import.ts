@@ -130,9 +130,7 @@ export async function importImage(
         },
       ],
     };
-    const configBytes = Buffer.from(JSON.stringify(imageConfig));
-    const configInfo = await store.content.writeBlob(configBytes);
-    await lease.protect([configInfo.digest]);
+    const configInfo = await lease.writeBlob(Buffer.from(JSON.stringify(imageConfig)));
     const layerDesc: Descriptor = {
       mediaType: ociLayerType(compression),
       digest: layer.digest,
@@ -144,7 +142,7 @@ export async function importImage(
       config: { mediaType: MediaType.ociConfig, ...configInfo },
       layers: [layerDesc],
     };
-    const manifestInfo = await store.content.writeBlob(Buffer.from(JSON.stringify(manifest)));
+    const manifestInfo = await lease.writeBlob(Buffer.from(JSON.stringify(manifest)));
     const target: Descriptor = { mediaType: MediaType.ociManifest, ...manifestInfo };
     if (options.unpack !== undefined)
       await options.unpack(store.requestFor(target, manifest, imageConfig, options.signal));

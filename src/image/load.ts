@@ -98,7 +98,7 @@ export async function load(
     }
     const loaded = isOci
       ? await loadOci(store, archive, options)
-      : await loadDocker(store, archive, options);
+      : await loadDocker(store, archive, lease, options);
     if (loaded.length === 0)
       throw new ChrunError('CHRUN_ARCHIVE_INVALID', 'load: the archive holds no image');
     return loaded;
@@ -180,6 +180,7 @@ async function finish(
 async function loadDocker(
   store: ImageStore,
   archive: ArchiveIndex,
+  lease: Lease,
   options: LoadOptions,
 ): Promise<LoadedImage[]> {
   const entries = parseDockerArchiveManifest(
@@ -221,8 +222,7 @@ async function loadDocker(
       },
       layers,
     };
-    const bytes = Buffer.from(JSON.stringify(manifest));
-    const info = await store.content.writeBlob(bytes);
+    const info = await lease.writeBlob(Buffer.from(JSON.stringify(manifest)));
     const names = (entry.RepoTags ?? []).map((t) => {
       const ref = parseReference(t);
       return `${referenceName(ref)}:${ref.tag ?? 'latest'}`;

@@ -263,3 +263,15 @@ test('gc keeps the config and layers of an image whose manifest is also leased',
   assert.deepEqual(result.removed, []);
   for (const d of [layer, config, manifest]) assert.ok(await store.has(d.digest), d.digest);
 });
+
+test('a blob written through a lease is protected before it exists', async (t) => {
+  const store = await newStore(t);
+  const records = new ImageRecords(path.join(store.root, '..', 'images'), store);
+  await records.init();
+  const lease = await Lease.create(store);
+  t.after(() => lease.release());
+  const info = await lease.writeBlob(Buffer.from('{"made":"here"}'));
+  assert.equal(info.digest, sha256Digest('{"made":"here"}'));
+  assert.deepEqual((await collectGarbage(store, records)).removed, []);
+  assert.ok(await store.has(info.digest));
+});
