@@ -121,7 +121,7 @@ export async function applyLayer(
   for await (const entry of entries) {
     await applier.apply(entry);
   }
-  applier.finish();
+  await applier.finish();
   return applier.stats;
 }
 
@@ -134,6 +134,8 @@ class Applier {
   /** Lower files already copied up for a hardlink: lower path -> path here. */
   private readonly copiedUp = new Map<string, string>();
   private readonly overlay: boolean;
+  /** `overlay` form: whiteouts to write at the end, where a lower layer has the name. */
+  private readonly whiteouts: { rel: string; node: TreeNode }[] = [];
 
   constructor(private readonly opts: ApplyLayerOptions) {
     this.overlay = opts.form === 'overlay';
@@ -327,10 +329,8 @@ class Applier {
     this.touching(parent, parentRel);
     const old = parent.children?.get(name);
     const node: TreeNode = { kind: 'dir', fromLayer: false, children: new Map(), complete: true };
-    if (old?.kind === 'whiteout') {
-      unlinkSync(this.abs(rel));
-      node.opaque = true;
-    }
+    // Over a whiteout of this layer: what was below is deleted, the new directory hides it.
+    if (old?.kind === 'whiteout') node.opaque = true;
     mkdirSync(this.abs(rel), { mode: 0o755 });
     chmodSync(this.abs(rel), 0o755);
     if (node.opaque === true) fsCalls.setXattr(this.abs(rel), OPAQUE_XATTR, Buffer.from('y'));
@@ -353,7 +353,7 @@ class Applier {
   /** Removes whatever is at `rel` in the target (and forgets it). */
   private remove(parent: TreeNode, rel: string, name: string, node: TreeNode): void {
     if (node.kind === 'dir') rmSync(this.abs(rel), { recursive: true, force: true });
-    else unlinkSync(this.abs(rel));
+    else if (node.kind !== 'whiteout') unlinkSync(this.abs(rel)); // whiteouts wait for finish()
     parent.children?.delete(name);
   }
 
@@ -588,8 +588,12 @@ class Applier {
         here.opaque = true;
         return;
       }
-      fsCalls.mknod(this.abs(rel), 'chardev', 0, 0, 0);
-      dir.node.children!.set(victim, { kind: 'whiteout', fromLayer: false });
+      // Written at the end, and only where a lower layer has the name: a whiteout with
+      // nothing below would show in a directory listing of a directory overlayfs does not
+      // merge (ls shows it as 'c?????????').
+      const node: TreeNode = { kind: 'whiteout', fromLayer: false };
+      dir.node.children!.set(victim, node);
+      this.whiteouts.push({ rel, node });
       return;
     }
     if (here === undefined) return;
@@ -621,7 +625,13 @@ class Applier {
 
   // ---------------------------------------------------------------- the end
 
-  finish(): void {
+  async finish(): Promise<void> {
+    for (const { rel, node } of this.whiteouts) {
+      const path = this.pathTo(rel);
+      if (path?.at(-1) !== node || path.some((n) => n.opaque === true)) continue;
+      if ((await this.lower.lookup(rel)) === undefined) continue;
+      fsCalls.mknod(this.abs(rel), 'chardev', 0, 0, 0);
+    }
     for (const { rel, node } of this.timed) {
       if (node.mtime === undefined || !this.stillThere(rel, node)) continue;
       utimesSync(this.abs(rel), node.mtime, node.mtime);
@@ -629,14 +639,19 @@ class Applier {
   }
 
   private stillThere(rel: string, node: TreeNode): boolean {
-    if (rel === '') return node === this.root;
-    let cur: TreeNode = this.root;
+    return this.pathTo(rel)?.at(-1) === node;
+  }
+
+  /** The nodes from the root to `rel` as this apply knows them now, if it still knows them. */
+  private pathTo(rel: string): TreeNode[] | undefined {
+    const out: TreeNode[] = [this.root];
+    if (rel === '') return out;
     for (const c of rel.split('/')) {
-      const next = cur.children?.get(c);
-      if (next === undefined) return false;
-      cur = next;
+      const next = out.at(-1)!.children?.get(c);
+      if (next === undefined) return undefined;
+      out.push(next);
     }
-    return cur === node;
+    return out;
   }
 }
 

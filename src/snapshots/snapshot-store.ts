@@ -185,8 +185,10 @@ export class SnapshotStore {
   private overlayMounts(dir: string, snaps: Snapshot[], readOnly: boolean): Mount[] {
     const lowers = snaps.length === 0 ? [this.empty] : snaps.map((s) => s.fs).reverse();
     if (readOnly) {
-      if (lowers.length === 1)
-        return [{ type: 'bind', source: lowers[0]!, options: ['rbind', 'ro'] }];
+      // Always an overlay, never a bind of the shared layer: overlayfs hides the layer's
+      // whiteouts, and an overlay without an upper directory cannot be remounted writable.
+      // It needs two lowerdirs then: the empty directory makes the second.
+      if (lowers.length === 1) lowers.push(this.empty);
       return [
         { type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${lowers.join(':')}`] },
       ];

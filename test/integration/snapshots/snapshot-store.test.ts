@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -113,6 +114,45 @@ describe('SnapshotStore', { skip: needsRoot() }, () => {
         code: 'EROFS',
       });
       s.remove('ro1');
+    });
+
+    test(`${kind}: a read-only root of one layer hides its whiteouts and cannot be made writable`, async (t) => {
+      const s = await store(t, kind);
+      const lone = layer('lone', [
+        { path: 'etc/', type: 'directory' },
+        { path: 'etc/.wh.gone', type: 'file' },
+        { path: 'etc/keep', type: 'file', body: 'k' },
+      ]);
+      const { chainIds } = await s.unpack([lone]);
+      s.prepare('ro', chainIds, { readOnly: true });
+      s.prepare('other', chainIds);
+      const root = s.mountRoot('ro');
+      const other = s.mountRoot('other');
+      assert.deepEqual(readdirSync(path.join(root, 'etc')), ['keep'], 'no whiteout shows');
+      assert.deepEqual(readdirSync(path.join(other, 'etc')), ['keep'], 'nor in a writable root');
+      // What a privileged container could do to its own root.
+      const remount = spawnSync('mount', ['-o', 'remount,rw,bind', root], { encoding: 'utf8' });
+      t.diagnostic(`mount -o remount,rw,bind: status ${remount.status} ${remount.stderr.trim()}`);
+      let wrote = true;
+      try {
+        writeFileSync(path.join(root, 'etc/keep'), 'changed');
+        writeFileSync(path.join(root, 'new'), 'x');
+      } catch (err) {
+        wrote = false;
+        assert.equal((err as NodeJS.ErrnoException).code, 'EROFS');
+      }
+      if (kind === 'overlay') assert.equal(wrote, false, 'the overlay stays read-only');
+      const snap = s.snapshots(chainIds).at(-1)!;
+      assert.equal(
+        readFileSync(path.join(snap.fs, 'etc/keep'), 'utf8'),
+        'k',
+        'the layer is unchanged',
+      );
+      assert.equal(existsSync(path.join(snap.fs, 'new')), false);
+      assert.equal(readFileSync(path.join(other, 'etc/keep'), 'utf8'), 'k', 'others see nothing');
+      assert.equal(existsSync(path.join(other, 'new')), false);
+      s.remove('ro');
+      s.remove('other');
     });
 
     test(`${kind}: a failing layer leaves nothing behind`, async (t) => {
