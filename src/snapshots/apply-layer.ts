@@ -70,6 +70,11 @@ interface TreeNode {
   opaque?: boolean;
   /** Written by this layer (as opposed to present before, or created as a missing parent). */
   fromLayer: boolean;
+  /**
+   * A directory on the way to something this layer wrote (umoci's "upper paths"): a whiteout
+   * of it deletes only what is below it that this layer did not write.
+   */
+  touched?: boolean;
   children?: Map<string, TreeNode>;
   /** `children` is all there is (the directory was made by this apply); else ask the disk. */
   complete?: boolean;
@@ -87,6 +92,8 @@ interface Resolved {
   hidden: boolean;
   /** A directory that exists only in the lower layers ('lookup' walks only). */
   lowerOnly?: boolean;
+  /** The directories from the root to this one, as resolved. */
+  chain: TreeNode[];
 }
 
 const MAX_SYMLINK_HOPS = 40;
@@ -246,7 +253,7 @@ class Applier {
     comps: readonly string[],
     mode: 'create' | 'existing' | 'lookup',
   ): Promise<Resolved | undefined> {
-    const stack: Resolved[] = [{ node: this.root, rel: '', hidden: false }];
+    const stack: Omit<Resolved, 'chain'>[] = [{ node: this.root, rel: '', hidden: false }];
     const queue = [...comps];
     let hops = 0;
     while (queue.length > 0) {
@@ -306,7 +313,7 @@ class Applier {
         stack.push({ node: this.copyUpDir(top.node, rel, comp, found.entry), rel, hidden: false });
       }
     }
-    return stack[stack.length - 1]!;
+    return { ...stack[stack.length - 1]!, chain: stack.map((s) => s.node) };
   }
 
   // ---------------------------------------------------------------- writing
@@ -362,6 +369,7 @@ class Applier {
     const parent = await this.resolveDir(h.path, parentComps, 'create');
     if (parent === undefined) throw new Error('unreachable: create resolves every parent');
     const { node: dir, rel: dirRel } = parent;
+    for (const d of parent.chain) d.touched = true;
     const rel = join(dirRel, name);
     const here = this.here(dir, dirRel, name);
 
@@ -565,7 +573,6 @@ class Applier {
         fsCalls.setXattr(this.abs(dir.rel), OPAQUE_XATTR, Buffer.from('y'));
         dir.node.opaque = true;
       } else {
-        this.touching(dir.node, dir.rel);
         this.clearBelow(dir.node, dir.rel);
       }
       return;
@@ -579,26 +586,39 @@ class Applier {
     if (dir === undefined) return; // the directory does not exist: nothing to delete
     const rel = join(dir.rel, victim);
     const here = this.here(dir.node, dir.rel, victim);
-    if (here?.fromLayer === true) return; // a whiteout hides only what is below (OCI layer spec)
-    if (this.overlay) {
-      if (here?.kind === 'whiteout') return;
-      if (here?.kind === 'dir') {
-        // A directory this layer created as a parent: keep it, hide what is below.
-        fsCalls.setXattr(this.abs(rel), OPAQUE_XATTR, Buffer.from('y'));
-        here.opaque = true;
-        return;
-      }
-      // Written at the end, and only where a lower layer has the name: a whiteout with
-      // nothing below would show in a directory listing of a directory overlayfs does not
-      // merge (ls shows it as 'c?????????').
-      const node: TreeNode = { kind: 'whiteout', fromLayer: false };
-      dir.node.children!.set(victim, node);
-      this.whiteouts.push({ rel, node });
+    if (here === undefined) {
+      if (this.overlay) this.whiteoutLater(dir.node, rel, victim);
       return;
     }
-    if (here === undefined) return;
+    if (here.kind === 'whiteout') return;
+    // A whiteout deletes only what is below (OCI layer spec): what this layer wrote, before
+    // or after it, stays. Of a directory this layer wrote into, it deletes the lower entries
+    // only (umoci: everything under it that is not one of this layer's paths).
+    if (here.kind === 'dir' && (here.fromLayer || here.touched === true)) {
+      if (this.overlay) {
+        fsCalls.setXattr(this.abs(rel), OPAQUE_XATTR, Buffer.from('y'));
+        here.opaque = true;
+      } else {
+        this.clearBelow(here, rel);
+      }
+      return;
+    }
+    if (here.fromLayer) return;
     this.touching(dir.node, dir.rel);
     this.remove(dir.node, rel, victim, here);
+    // overlay: a directory only brought up for an earlier whiteout below it.
+    if (this.overlay) this.whiteoutLater(dir.node, rel, victim);
+  }
+
+  /**
+   * overlay form: a whiteout, written at the end and only where a lower layer has the name:
+   * one with nothing below would show in the listing of a directory overlayfs does not merge
+   * (ls shows it as 'c?????????').
+   */
+  private whiteoutLater(dir: TreeNode, rel: string, name: string): void {
+    const node: TreeNode = { kind: 'whiteout', fromLayer: false };
+    dir.children!.set(name, node);
+    this.whiteouts.push({ rel, node });
   }
 
   /** What is at `name` in `dir` in the target itself (whiteouts included), not below. */
@@ -610,15 +630,19 @@ class Applier {
     return node;
   }
 
-  /** `copy` form, opaque directory: delete everything below `rel` this layer did not write. */
+  /**
+   * `copy` form: deletes everything below directory `rel` that this layer did not write,
+   * keeping the directories that lead to what it wrote (umoci's opaque and whiteout walk).
+   */
   private clearBelow(dir: TreeNode, rel: string): void {
     for (const name of readdirSync(this.abs(rel))) {
       const childRel = join(rel, name);
       const node = this.here(dir, rel, name)!;
-      if (!node.fromLayer) {
-        this.remove(dir, childRel, name, node);
-      } else if (node.kind === 'dir') {
+      if (node.kind === 'dir' && (node.fromLayer || node.touched === true)) {
         this.clearBelow(node, childRel);
+      } else if (!node.fromLayer) {
+        this.touching(dir, rel);
+        this.remove(dir, childRel, name, node);
       }
     }
   }
