@@ -1,8 +1,8 @@
-import { isChrunError, reasonOf } from '../util/index.js';
+import { describeError } from '../util/index.js';
 
 /** Turns any thrown value into the one line the user reads: "chrun: <reason>". */
 export function formatError(err: unknown): string {
-  const reason = isChrunError(err) ? err.message : reasonOf(err);
+  const reason = describeError(err);
   const line = reason.replace(/\s*\n\s*/g, '; ').trim();
   return `chrun: ${line}`;
 }

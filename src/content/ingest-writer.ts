@@ -4,7 +4,7 @@ import { rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { digestAlgorithm, type Digest } from '../oci/index.js';
-import { ChrunError, errnoCode, syncDir } from '../util/index.js';
+import { ChrunError, describeError, errnoCode, syncDir } from '../util/index.js';
 import type { Lock } from './lock.js';
 
 const FLUSH_BYTES = 1 << 20;
@@ -40,7 +40,7 @@ export function ingestError(digest: string, err: unknown): ChrunError {
       fields: { digest },
     });
   }
-  return new ChrunError('CHRUN_INTERNAL', `ingest ${digest}: ${(err as Error).message}`, {
+  return new ChrunError('CHRUN_INTERNAL', `ingest ${digest}: ${describeError(err)}`, {
     cause: err,
     fields: { digest },
   });

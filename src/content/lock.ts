@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import net from 'node:net';
-import { ChrunError } from '../util/index.js';
+import { ChrunError, describeError } from '../util/index.js';
 
 /**
  * Inter-process locks on Linux abstract Unix sockets. Binding an abstract socket name is
@@ -67,7 +67,10 @@ function tryBind(name: string): Promise<net.Server | undefined> {
     const server = net.createServer();
     const onError = (err: NodeJS.ErrnoException): void => {
       if (err.code === 'EADDRINUSE') resolve(undefined);
-      else reject(new ChrunError('CHRUN_INTERNAL', `lock ${name}: ${err.message}`, { cause: err }));
+      else
+        reject(
+          new ChrunError('CHRUN_INTERNAL', `lock ${name}: ${describeError(err)}`, { cause: err }),
+        );
     };
     server.once('error', onError);
     server.listen({ path: socketName(name), exclusive: true }, () => {

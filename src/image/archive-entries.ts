@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { decompress, readTar } from '../tar/index.js';
-import { ChrunError, errnoCode } from '../util/index.js';
+import { ChrunError, reasonOf } from '../util/index.js';
 
 /** One member of an image archive (a tar stream or an OCI layout directory). */
 export interface ArchiveMember {
@@ -59,11 +59,9 @@ export async function* archiveMembers(
     try {
       st = await stat(input);
     } catch (err) {
-      throw new ChrunError(
-        'CHRUN_INVALID_ARGUMENT',
-        `open ${input}: ${errnoCode(err) === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
-        { cause: err },
-      );
+      throw new ChrunError('CHRUN_INVALID_ARGUMENT', `open ${input}: ${reasonOf(err)}`, {
+        cause: err,
+      });
     }
     if (st.isDirectory()) {
       yield* walk(input);

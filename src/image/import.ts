@@ -14,7 +14,7 @@ import {
   type Platform,
 } from '../oci/index.js';
 import { decompress, readTar } from '../tar/index.js';
-import { ChrunError, errnoCode, isChrunError } from '../util/index.js';
+import { ChrunError, isChrunError, reasonOf } from '../util/index.js';
 import { applyChanges } from './change.js';
 import { blobCompression, ociLayerType } from './diff-id.js';
 import type { ImageStore, Unpacker } from './image-store.js';
@@ -95,11 +95,9 @@ export async function importImage(
     try {
       if (!(await stat(input)).isFile()) throw new Error('not a regular file');
     } catch (err) {
-      throw new ChrunError(
-        'CHRUN_INVALID_ARGUMENT',
-        `import ${input}: ${errnoCode(err) === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
-        { cause: err },
-      );
+      throw new ChrunError('CHRUN_INVALID_ARGUMENT', `import ${input}: ${reasonOf(err)}`, {
+        cause: err,
+      });
     }
     source = createReadStream(input, { highWaterMark: 1 << 20 });
   } else {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ChrunError, errnoCode, writeFileAtomic } from '../util/index.js';
+import { ChrunError, errnoCode, reasonOf, writeFileAtomic } from '../util/index.js';
 
 export interface Credentials {
   username: string;
@@ -71,11 +71,9 @@ export class DockerConfig {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return {};
-      throw new ChrunError(
-        'CHRUN_INVALID_ARGUMENT',
-        `read ${this.file}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      throw new ChrunError('CHRUN_INVALID_ARGUMENT', `read ${this.file}: ${reasonOf(err)}`, {
+        cause: err,
+      });
     }
     if (text.trim() === '') return {};
     try {
@@ -156,7 +154,7 @@ function runHelper(name: string, serverUrl: string): Promise<Credentials | undef
       reject(
         new ChrunError(
           'CHRUN_REGISTRY_UNAUTHORIZED',
-          `credential helper docker-credential-${name}: ${err.message}`,
+          `credential helper docker-credential-${name}: ${reasonOf(err)}`,
           { cause: err },
         ),
       ),

@@ -77,7 +77,12 @@ export function errnoCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** The short reason of any thrown value, lowercase, without Node's "ENOENT: " prefix noise. */
+/**
+ * The short reason of any thrown value, lowercase, without Node's "ENOENT: " prefix noise:
+ * for a system error only the kernel's words ("no such file or directory"). For messages
+ * that already name what failed ("mount proc on /proc: <reason>"); describeError() keeps
+ * the call and the path for those that do not.
+ */
 export function reasonOf(err: unknown): string {
   if (err instanceof ChrunError) return err.message;
   if (err instanceof Error) {
@@ -86,6 +91,26 @@ export function reasonOf(err: unknown): string {
     return err.message;
   }
   return String(err);
+}
+
+/**
+ * Any thrown value as one lowercase line that says what failed: a Node system error as
+ * Go and the kernel tools print it, "<syscall> <path>: <kernel text>" ("mkdir
+ * /x/content/blobs/sha256: not a directory", "rename /a /b: ...", "connect 127.0.0.1:5000:
+ * connection refused"); anything else as reasonOf().
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof ChrunError || !(err instanceof Error)) return reasonOf(err);
+  const e = err as NodeJS.ErrnoException & { dest?: unknown; address?: unknown; port?: unknown };
+  if (typeof e.code !== 'string' || typeof e.syscall !== 'string') return err.message;
+  const objects: string[] = [];
+  // spawn's syscall already names the program ("spawn docker-credential-x").
+  if (typeof e.path === 'string' && !e.syscall.endsWith(` ${e.path}`)) objects.push(e.path);
+  if (typeof e.dest === 'string') objects.push(e.dest);
+  if (typeof e.address === 'string') {
+    objects.push(typeof e.port === 'number' ? `${e.address}:${e.port}` : e.address);
+  }
+  return `${[e.syscall, ...objects].join(' ')}: ${describeErrno(e.code)}`;
 }
 
 const ERRNO_TEXT: Record<string, string> = {

@@ -3,6 +3,7 @@ export {
   isChrunError,
   errnoCode,
   reasonOf,
+  describeError,
   describeErrno,
   type ErrorCode,
   type ErrorFields,

@@ -14,3 +14,12 @@ test('exit codes follow docker', () => {
 test('errors are one line', () => {
   assert.equal(formatError(new ChrunError('CHRUN_INTERNAL', 'a\n  b')), 'chrun: a; b');
 });
+
+test('formatError keeps the failing call and path of a system error', () => {
+  const err = Object.assign(new Error("ENOTDIR: not a directory, mkdir '/s/content'"), {
+    code: 'ENOTDIR',
+    syscall: 'mkdir',
+    path: '/s/content',
+  });
+  assert.equal(formatError(err), 'chrun: mkdir /s/content: not a directory');
+});

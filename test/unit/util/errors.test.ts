@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   ChrunError,
   describeErrno,
+  describeError,
   errnoCode,
   isChrunError,
   reasonOf,
@@ -34,4 +35,45 @@ test('reasonOf turns node system errors into the kernel wording', () => {
   assert.equal(errnoCode('x'), undefined);
   assert.equal(reasonOf('plain'), 'plain');
   assert.equal(describeErrno('EWEIRD'), 'eweird');
+});
+
+test('describeError names the call and the path of a real system error', async () => {
+  const { mkdtemp, mkdir, rename, rm, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'chrun-errors-'));
+  try {
+    const file = path.join(dir, 'file');
+    await writeFile(file, 'x');
+    const mkdirErr = await mkdir(path.join(file, 'sub')).catch((e: unknown) => e);
+    assert.equal(describeError(mkdirErr), `mkdir ${file}/sub: not a directory`);
+    assert.equal(reasonOf(mkdirErr), 'not a directory');
+    const renameErr = await rename(path.join(dir, 'none'), path.join(dir, 'to')).catch(
+      (e: unknown) => e,
+    );
+    assert.equal(
+      describeError(renameErr),
+      `rename ${dir}/none ${dir}/to: no such file or directory`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const net = await import('node:net');
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const connectErr = await new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('error', resolve);
+  });
+  assert.equal(describeError(connectErr), `connect 127.0.0.1:${port}: connection refused`);
+  const { spawn } = await import('node:child_process');
+  const spawnErr = await new Promise((resolve) => {
+    spawn('chrun-no-such-program-x').once('error', resolve);
+  });
+  assert.equal(describeError(spawnErr), 'spawn chrun-no-such-program-x: no such file or directory');
+  assert.equal(describeError(new ChrunError('CHRUN_INTERNAL', 'as is')), 'as is');
+  assert.equal(describeError(new Error('Plain message')), 'Plain message');
+  assert.equal(describeError(7), '7');
 });
