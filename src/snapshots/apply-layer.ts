@@ -113,10 +113,11 @@ function join(rel: string, name: string): string {
 /**
  * Applies the entries of one layer to a directory. Every path is resolved here, in memory,
  * the way securejoin does: each component is looked up in what this apply knows (or, for what
- * existed before, with lstat), symlinks in parent positions are followed only when they stay
- * inside the root (relative targets that never climb above it), and the final component is
- * never followed. Nothing outside `dir` is created or changed; a layer that tries is refused
- * with CHRUN_LAYER_UNSAFE naming the entry.
+ * existed before, with lstat), symlinks in parent positions are followed as the container
+ * would see them (an absolute target starts again at the root, '..' of the root is the root),
+ * and the final component is never followed. Nothing outside `dir` is created or changed:
+ * entry paths and hardlink targets that are absolute or have a '..' are refused with
+ * CHRUN_LAYER_UNSAFE naming the entry.
  *
  * Directory mtimes are set once the whole layer is applied, after their contents.
  */
@@ -260,11 +261,9 @@ class Applier {
       const comp = queue.shift()!;
       if (comp === '' || comp === '.') continue;
       if (comp === '..') {
-        // Only symlink targets bring '..' here (entry paths with '..' are refused).
-        if (stack.length === 1) {
-          throw this.unsafe(entry, 'would be written through a symlink that leads out of the root');
-        }
-        stack.pop();
+        // Only symlink targets bring '..' here (entry paths with '..' are refused). As in the
+        // container itself (and securejoin), '..' of the root is the root.
+        if (stack.length > 1) stack.pop();
         continue;
       }
       const top = stack[stack.length - 1]!;
@@ -288,12 +287,8 @@ class Applier {
           throw this.invalid(entry, 'has too many levels of symbolic links');
         }
         const target = found.where === 'here' ? found.node.target! : found.entry.target!;
-        if (target.startsWith('/')) {
-          throw this.unsafe(
-            entry,
-            `would be written through symlink '${rel}' -> '${target}', an absolute path`,
-          );
-        }
+        // An absolute target names a path of the container's root, never of the host.
+        if (target.startsWith('/')) stack.length = 1;
         queue.unshift(...target.split('/'));
         continue;
       }

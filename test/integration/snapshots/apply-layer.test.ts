@@ -5,7 +5,7 @@ import os from 'node:os';
 import { describe, test } from 'node:test';
 import { applyLayer, type LayerForm } from '../../../src/snapshots/index.js';
 import { fsCalls, mountAll, splitdev, tryUnmount } from '../../../src/sys/index.js';
-import { isChrunError } from '../../../src/util/index.js';
+import { isChrunError, type ErrorCode } from '../../../src/util/index.js';
 import { layerEntries, MTIME, type EntrySpec } from '../../helpers/layer-entries.js';
 import { leakCheckEachTest } from '../../helpers/leak-check.js';
 import { needsRoot } from '../../helpers/requirements.js';
@@ -255,19 +255,66 @@ for (const form of ['overlay', 'copy'] as const) {
       assert.equal(readFileSync(path.join(dir!, 'x'), 'utf8'), 'in');
       assert.deepEqual(readTree(outside).size, 1);
     });
+    test('a parent that is an absolute symlink of a lower layer resolves inside the root', async (tc) => {
+      await fresh(tc);
+      const dirs = await apply(form, [
+        [
+          { path: 'a', type: 'symlink', linkname: '/x' },
+          { path: 'var/', type: 'directory' },
+          { path: 'var/run', type: 'symlink', linkname: '/run' },
+          { path: 'run/', type: 'directory', mode: 0o755 },
+        ],
+        [
+          { path: 'a/b/f', type: 'file', body: 'in' },
+          { path: 'var/run/pid', type: 'file', body: '1' },
+        ],
+      ]);
+      const check = (root: string) => {
+        assert.equal(readFileSync(path.join(root, 'x/b/f'), 'utf8'), 'in');
+        assert.equal(readFileSync(path.join(root, 'run/pid'), 'utf8'), '1');
+        assert.equal(readlinkSync(path.join(root, 'a')), '/x', 'the symlink is kept');
+        assert.equal(lstatSync(path.join(root, 'x')).mode & 0o7777, 0o755);
+      };
+      if (form === 'copy') return check(dirs[0]!);
+      await merged(dirs, check);
+    });
   });
 
-  describe(`applyLayer (${form} form) refuses hostile layers`, { skip: needsRoot() }, () => {
-    const hostile: [string, EntrySpec[]][] = [
+  describe(`applyLayer (${form} form) against hostile layers`, { skip: needsRoot() }, () => {
+    /** Refused: the entry itself names a place outside the root. */
+    const refused: [string, EntrySpec[], ErrorCode?][] = [
       ['a .. path', [{ path: '../../escaped', type: 'file', body: 'x' }]],
       ['a .. inside a path', [{ path: 'a/../../escaped', type: 'file', body: 'x' }]],
       ['an absolute path', [{ path: '/HOST/escaped', type: 'file', body: 'x' }]],
+      [
+        'a hardlink to an absolute path',
+        [{ path: 'h', type: 'hardlink', linkname: '/HOST/secret' }],
+      ],
+      ['a hardlink out with ..', [{ path: 'h', type: 'hardlink', linkname: '../HOST/secret' }]],
+      [
+        // Taken inside the root, where there is no such file.
+        'a hardlink through an absolute symlink',
+        [
+          { path: 'evil', type: 'symlink', linkname: '/HOST' },
+          { path: 'h', type: 'hardlink', linkname: 'evil/secret' },
+        ],
+        'CHRUN_LAYER_INVALID',
+      ],
+      ['a whiteout of ..', [{ path: 'a/.wh...', type: 'file' }]],
+    ];
+    /**
+     * Contained: symlinks in parent positions are followed the way the container sees them,
+     * an absolute target from the root and '..' stopping at the root (umoci, containerd);
+     * `landed` is where the written entry ends up inside the root (HOST: the host path).
+     */
+    const contained: [string, EntrySpec[], string?][] = [
       [
         'a write through an absolute symlink made earlier in the layer',
         [
           { path: 'evil', type: 'symlink', linkname: '/HOST' },
           { path: 'evil/escaped', type: 'file', body: 'x' },
         ],
+        'HOST/escaped',
       ],
       [
         'a write through a relative symlink that climbs out',
@@ -276,6 +323,16 @@ for (const form of ['overlay', 'copy'] as const) {
           { path: 'd/evil', type: 'symlink', linkname: '../../../../../../../../../HOST' },
           { path: 'd/evil/escaped', type: 'file', body: 'x' },
         ],
+        'HOST/escaped',
+      ],
+      [
+        'a chain of symlinks to an absolute path',
+        [
+          { path: 'b', type: 'symlink', linkname: '/HOST' },
+          { path: 'a', type: 'symlink', linkname: 'b' },
+          { path: 'a/escaped', type: 'file', body: 'x' },
+        ],
+        'HOST/escaped',
       ],
       [
         'a directory through a symlink',
@@ -283,20 +340,8 @@ for (const form of ['overlay', 'copy'] as const) {
           { path: 'evil', type: 'symlink', linkname: '/HOST' },
           { path: 'evil/sub/', type: 'directory' },
         ],
+        'HOST/sub',
       ],
-      [
-        'a hardlink to an absolute path',
-        [{ path: 'h', type: 'hardlink', linkname: '/HOST/secret' }],
-      ],
-      ['a hardlink out with ..', [{ path: 'h', type: 'hardlink', linkname: '../HOST/secret' }]],
-      [
-        'a hardlink through a symlink out',
-        [
-          { path: 'evil', type: 'symlink', linkname: '/HOST' },
-          { path: 'h', type: 'hardlink', linkname: 'evil/secret' },
-        ],
-      ],
-      ['a whiteout of ..', [{ path: 'a/.wh...', type: 'file' }]],
       [
         'a whiteout through a symlink out',
         [
@@ -312,35 +357,54 @@ for (const form of ['overlay', 'copy'] as const) {
         ],
       ],
     ];
-    for (const [what, specs] of hostile) {
-      test(what, async (tc) => {
-        await fresh(tc);
-        const host = path.join(tmp.path, 'host');
-        mkdirSync(host);
-        writeFileSync(path.join(host, 'secret'), 'secret');
-        mkdirSync(path.join(tmp.path, form === 'overlay' ? 'l0' : 'tree'));
-        const before = readTree(tmp.path);
-        const layer = specs.map((s) => ({
-          ...s,
-          path: s.path.replace('/HOST', host),
-          linkname: s.linkname?.replace('/HOST', host).replace('HOST', path.relative('/', host)),
-        }));
-        const err = await apply(form, [layer]).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+    /** A host dir with a secret; applies the layer; checks nothing outside the layer changed. */
+    async function attempt(
+      tc: { after(fn: () => Promise<void>): void },
+      specs: EntrySpec[],
+    ): Promise<{ err: unknown; host: string; layerDir: string }> {
+      await fresh(tc);
+      const host = path.join(tmp.path, 'host');
+      mkdirSync(host);
+      writeFileSync(path.join(host, 'secret'), 'secret');
+      const layerDir = path.join(tmp.path, form === 'overlay' ? 'l0' : 'tree');
+      mkdirSync(layerDir);
+      const before = readTree(tmp.path);
+      const layer = specs.map((s) => ({
+        ...s,
+        path: s.path.replace('/HOST', host),
+        linkname: s.linkname?.replace('/HOST', host).replace('HOST', path.relative('/', host)),
+      }));
+      const err = await apply(form, [layer]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const after = readTree(tmp.path);
+      for (const [p, e] of before) {
+        if (p === path.basename(layerDir)) continue; // its own mtime changes
+        assert.deepEqual(after.get(p), e, `host path ${p} untouched`);
+      }
+      for (const p of after.keys()) {
         assert.ok(
-          isChrunError(err, 'CHRUN_LAYER_UNSAFE'),
-          `refused with a clear error, got ${String(err)}`,
+          before.has(p) || p.startsWith(path.basename(layerDir)),
+          `nothing new outside: ${p}`,
         );
+      }
+      return { err, host, layerDir };
+    }
+    for (const [what, specs, code = 'CHRUN_LAYER_UNSAFE'] of refused) {
+      test(`refuses ${what}`, async (tc) => {
+        const { err } = await attempt(tc, specs);
+        assert.ok(isChrunError(err, code), `refused with ${code}, got ${String(err)}`);
         assert.match((err as Error).message, /^apply layer layer0: entry '.+' /);
-        const after = readTree(tmp.path);
-        for (const [p, e] of before) assert.deepEqual(after.get(p), e, `host path ${p} untouched`);
-        for (const p of after.keys()) {
-          assert.ok(
-            before.has(p) || p.startsWith(form === 'overlay' ? 'l0' : 'tree'),
-            `nothing new outside: ${p}`,
-          );
+      });
+    }
+    for (const [what, specs, landed] of contained) {
+      test(`keeps ${what} inside the root`, async (tc) => {
+        const { err, host, layerDir } = await attempt(tc, specs);
+        assert.equal(err, undefined);
+        if (landed !== undefined) {
+          const inside = path.join(layerDir, landed.replace('HOST', path.relative('/', host)));
+          assert.ok(lstatSync(inside), `${landed} is in the root`);
         }
       });
     }
