@@ -1,4 +1,13 @@
-import { BLOCK, F, checksumOk, readNumber, readString } from './header-fields.js';
+import {
+  BLOCK,
+  F,
+  checksumOk,
+  decodeName,
+  readBytes,
+  readNumber,
+  readString,
+  type NameBytes,
+} from './header-fields.js';
 import { archiveError } from './tar-error.js';
 
 /** The fields of one 512-byte header block, before PAX or GNU long names apply. */
@@ -6,13 +15,13 @@ export interface RawHeader {
   /** The typeflag character ('0', '5', 'x', 'L', ...; '\0' for old regular files). */
   typeflag: string;
   /** name, joined with the ustar prefix when there is one. */
-  name: string;
+  name: NameBytes;
   mode: number;
   uid: number;
   gid: number;
   size: number;
   mtime: number;
-  linkname: string;
+  linkname: NameBytes;
   uname: string;
   gname: string;
   devmajor: number;
@@ -31,11 +40,12 @@ export function decodeHeader(block: Buffer, at: number): RawHeader {
   let format: RawHeader['format'] = 'v7';
   if (block.compare(GNU, 0, 8, 257, 265) === 0) format = 'gnu';
   else if (block.compare(USTAR, 0, 6, 257, 263) === 0) format = 'ustar';
-  let name = readString(block, F.name);
+  let nameBytes = readBytes(block, F.name);
   if (format === 'ustar') {
-    const prefix = readString(block, F.prefix);
-    if (prefix !== '') name = `${prefix}/${name}`;
+    const prefix = readBytes(block, F.prefix);
+    if (prefix.length > 0) nameBytes = Buffer.concat([prefix, Buffer.from('/'), nameBytes]);
   }
+  const name = decodeName(nameBytes);
   const ustarish = format !== 'v7';
   const tf = block[156]!;
   return {
@@ -46,7 +56,7 @@ export function decodeHeader(block: Buffer, at: number): RawHeader {
     gid: readNumber(block, F.gid, 'gid', at),
     size: readNumber(block, F.size, 'size', at),
     mtime: readNumber(block, F.mtime, 'mtime', at, true),
-    linkname: readString(block, F.linkname),
+    linkname: decodeName(readBytes(block, F.linkname)),
     uname: ustarish ? readString(block, F.uname) : '',
     gname: ustarish ? readString(block, F.gname) : '',
     devmajor: ustarish ? readNumber(block, F.devmajor, 'devmajor', at) : 0,

@@ -29,6 +29,41 @@ export function readString(block: Buffer, [off, len]: readonly [number, number])
   return end === off ? '' : block.toString('utf8', off, end);
 }
 
+/** The NUL-terminated bytes of a field. */
+export function readBytes(block: Buffer, [off, len]: readonly [number, number]): Buffer {
+  let end = block.indexOf(0, off);
+  if (end < 0 || end > off + len) end = off + len;
+  return block.subarray(off, end);
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A file name: its UTF-8 text, or, when the bytes are not UTF-8, the bytes (names are
+ * strings from here on, and a lossy decoding would write another name, or merge two).
+ */
+export type NameBytes = string | { invalid: Buffer };
+
+export function decodeName(bytes: Buffer): NameBytes {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return { invalid: Buffer.from(bytes) };
+  }
+}
+
+/** The bytes of a name that is not UTF-8, printable: ASCII as is, the rest as \xNN. */
+export function showBytes(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) {
+    out +=
+      b >= 0x20 && b < 0x7f && b !== 0x5c
+        ? String.fromCharCode(b)
+        : `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /**
  * A numeric field: octal digits (leading spaces and NULs allowed, ended by a space or NUL), or
  * GNU/star base-256 (top bit of the first byte set). Values beyond 2^53 are refused, and so are

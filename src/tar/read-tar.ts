@@ -1,7 +1,7 @@
 import { ChrunError } from '../util/index.js';
 import { ByteReader } from './byte-reader.js';
 import { decodeHeader, type RawHeader } from './decode-header.js';
-import { BLOCK } from './header-fields.js';
+import { BLOCK, decodeName, showBytes, type NameBytes } from './header-fields.js';
 import { parsePax, type PaxRecords } from './pax.js';
 import { archiveError } from './tar-error.js';
 import type { ReadTarOptions, TarEntry, TarEntryType, TarHeader } from './types.js';
@@ -52,8 +52,8 @@ export async function* readTar(
   const maxMeta = options.maxMetaBytes ?? 1024 * 1024;
   let global: PaxRecords = new Map();
   let local: PaxRecords | undefined;
-  let longName: string | undefined;
-  let longLink: string | undefined;
+  let longName: NameBytes | undefined;
+  let longLink: NameBytes | undefined;
   let sawEntry = false;
   try {
     for (;;) {
@@ -82,7 +82,7 @@ export async function* readTar(
       if (tf === 'L' || tf === 'K') {
         const body = await readMeta(input, raw, maxMeta, at);
         const nul = body.indexOf(0);
-        const text = body.toString('utf8', 0, nul < 0 ? body.length : nul);
+        const text = decodeName(body.subarray(0, nul < 0 ? body.length : nul));
         if (tf === 'L') longName = text;
         else longLink = text;
         continue;
@@ -162,17 +162,28 @@ function merge(into: PaxRecords, from: PaxRecords): PaxRecords {
 function buildHeader(
   raw: RawHeader,
   pax: PaxRecords,
-  longName: string | undefined,
-  longLink: string | undefined,
+  longName: NameBytes | undefined,
+  longLink: NameBytes | undefined,
   at: number,
 ): TarHeader {
+  // PAX path and linkpath records win over GNU long names, which win over the header block.
+  // An empty record deletes it (POSIX).
+  const record = (key: string) => {
+    const v = pax.get(key);
+    return v === undefined || v.length === 0 ? undefined : v;
+  };
+  const path = named(record('path') ?? longName ?? raw.name, 'name', at);
+  const isLink = raw.typeflag === '1' || raw.typeflag === '2';
+  const linkname = isLink
+    ? named(record('linkpath') ?? longLink ?? raw.linkname, 'link target', at)
+    : '';
   let type = ENTRY_TYPES[raw.typeflag];
   if (type === undefined) {
     const what = REFUSED[raw.typeflag] ?? `unknown entry type ${JSON.stringify(raw.typeflag)}`;
-    throw archiveError(`${what} for ${JSON.stringify(longName ?? raw.name)} is not supported`, at);
+    throw archiveError(`${what} for ${JSON.stringify(path)} is not supported`, at);
   }
   const header: TarHeader = {
-    path: longName ?? raw.name,
+    path,
     type,
     mode: raw.mode & 0o7777,
     uid: raw.uid,
@@ -181,7 +192,7 @@ function buildHeader(
     gname: raw.gname,
     size: raw.size,
     mtime: raw.mtime,
-    linkname: longLink ?? raw.linkname,
+    linkname,
     devmajor: raw.devmajor,
     devminor: raw.devminor,
     xattrs: new Map(),
@@ -193,6 +204,19 @@ function buildHeader(
   if (type !== 'symlink' && type !== 'hardlink') header.linkname = '';
   if (header.path === '') throw archiveError('entry with an empty path', at);
   return header;
+}
+
+/**
+ * A name as text. Names that are not UTF-8 are refused: chrun handles paths as strings, and
+ * a lossy decoding would write a different name (or two names as one) without a word.
+ */
+function named(name: NameBytes | Buffer, what: string, at: number): string {
+  const n = Buffer.isBuffer(name) ? decodeName(name) : name;
+  if (typeof n === 'string') return n;
+  throw archiveError(
+    `entry ${what} "${showBytes(n.invalid)}" is not valid UTF-8 (not supported)`,
+    at,
+  );
 }
 
 const DECIMAL = /^[0-9]{1,16}$/;
@@ -222,11 +246,8 @@ function applyPax(h: TarHeader, key: string, value: Buffer, at: number): void {
   }
   switch (key) {
     case 'path':
-      h.path = value.toString('utf8');
-      return;
     case 'linkpath':
-      h.linkname = value.toString('utf8');
-      return;
+      return; // taken in buildHeader
     case 'uname':
       h.uname = value.toString('utf8');
       return;

@@ -512,4 +512,59 @@ describe('readTar: hostile and broken archives fail cleanly', () => {
   test('an empty path is refused', async () => {
     await rejectsArchive(Buffer.concat([rawBlock({ name: '' }), END]), /entry with an empty path/);
   });
+
+  test('names that are not UTF-8 are refused, showing their bytes; UTF-8 ones are kept', async () => {
+    const latin1 = Buffer.from('caf\xe9', 'latin1'); // 'café' in ISO-8859-1
+    const at = (off: number) => new RegExp(`not valid UTF-8 \\(not supported\\) at byte ${off}$`);
+    // In the header block, in the ustar prefix, as a GNU long name and as a PAX path.
+    await rejectsArchive(
+      Buffer.concat([rawBlock({ name: 'x', patch: [[0, latin1]] }), END]),
+      /entry name "caf\\xe9" is not valid UTF-8/,
+    );
+    await rejectsArchive(
+      Buffer.concat([rawBlock({ name: 'f', prefix: 'x', patch: [[345, latin1]] }), END]),
+      /entry name "caf\\xe9\/f"/,
+    );
+    await rejectsArchive(
+      Buffer.concat([
+        metaEntry('L', latin1, 'gnu'),
+        rawBlock({ name: 'short', format: 'gnu' }),
+        END,
+      ]),
+      at(1024),
+    );
+    await rejectsArchive(
+      Buffer.concat([
+        metaEntry('x', paxRecords([['path', latin1]])),
+        rawBlock({ name: 'ok' }),
+        END,
+      ]),
+      /entry name "caf\\xe9"/,
+    );
+    // A link target, and a symlink's target via PAX.
+    await rejectsArchive(
+      Buffer.concat([
+        rawBlock({ name: 'l', typeflag: '2', linkname: 'x', patch: [[157, latin1]] }),
+        END,
+      ]),
+      /entry link target "caf\\xe9"/,
+    );
+    // Bytes in the header block a PAX path replaces do not matter; nor does the link field
+    // of an entry that is not a link.
+    const ok = await readAll(
+      Buffer.concat([
+        metaEntry('x', paxRecords([['path', 'café/naïve']])),
+        rawBlock({ name: 'x', patch: [[0, latin1]] }),
+        rawBlock({ name: 'g', patch: [[157, latin1]] }),
+        END,
+      ]),
+    );
+    assert.deepEqual(
+      ok.map((e) => [e.header.path, e.header.linkname]),
+      [
+        ['café/naïve', ''],
+        ['g', ''],
+      ],
+    );
+  });
 });
