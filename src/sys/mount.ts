@@ -168,25 +168,44 @@ export function executeMountCall(call: MountCall, target: string): void {
 
 /**
  * Mounts the list on `target`, one over the other, on the host (for the chroot isolation
- * level and for tests; the runtime mounts the same data inside the container). If a later
- * mount fails, the earlier ones are unmounted again.
+ * level and for tests; the runtime mounts the same data inside the container). If one fails,
+ * the error names it and the kernel's reason, and every mount this call made is unmounted.
  */
 export function mountAll(mounts: readonly Mount[], target: string): void {
-  let done = 0;
-  try {
-    for (const m of mounts) {
-      for (const call of planMount(m)) executeMountCall(call, target);
-      done++;
+  let stacked = 0;
+  for (const [i, m] of mounts.entries()) {
+    try {
+      for (const call of planMount(m)) {
+        executeMountCall(call, target);
+        if ((call.flags & MS.REMOUNT) === 0) stacked++;
+      }
+    } catch (err) {
+      let unwound = true;
+      for (; stacked > 0; stacked--) {
+        try {
+          tryUnmount(target);
+        } catch {
+          unwound = false;
+        }
+      }
+      const which = mounts.length > 1 ? ` (mount ${i + 1} of ${mounts.length})` : '';
+      const left = unwound ? '' : `; the mounts before it could not all be undone`;
+      throw new ChrunError(
+        'CHRUN_MOUNT_FAILED',
+        `mount ${describeMount(m)} on ${target}${which}: ${reasonOf(err)}${left}`,
+        { cause: err, fields: { path: target, op: 'mount' } },
+      );
     }
-  } catch (err) {
-    for (; done > 0; done--) tryUnmount(target);
-    const first = mounts[done];
-    throw new ChrunError(
-      'CHRUN_MOUNT_FAILED',
-      `mount ${first?.type ?? 'root'} on ${target}: ${reasonOf(err)}`,
-      { cause: err, fields: { path: target, op: 'mount' } },
-    );
   }
+}
+
+/** 'tmpfs', 'bind /src', 'overlay': the type, and the source when it says more. */
+function describeMount(m: Mount): string {
+  const { flags } = parseMountOptions(m.options);
+  const type = (flags & MS.BIND) !== 0 ? 'bind' : m.type;
+  return m.source === '' || m.source === m.type || m.source === 'none'
+    ? type
+    : `${type} ${m.source}`;
 }
 
 /** umount2(2); `detach` for MNT_DETACH. Throws on failure. */
