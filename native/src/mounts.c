@@ -207,6 +207,8 @@ void op_chroot(struct cursor *c)
 /* The parent directory of a container path, created if missing; *base gets the last name. */
 static int parent_in_root(const char *path, char *buf, size_t len, const char **base)
 {
+	if (path[0] != '/')
+		fail(EINVAL, "%s: not an absolute path", path);
 	if (snprintf(buf, len, "%s", path) >= (int)len)
 		fail(ENAMETOOLONG, "%s", path);
 	char *slash = strrchr(buf, '/');

@@ -464,7 +464,17 @@ export function compilePlan(input: CompileInput): Plan {
     // devices: the defaults, then the spec's (a spec entry replaces a default at the same path)
     const devices = new Map<string, LinuxDevice>();
     for (const d of DEFAULT_DEVICES) devices.set(d.path, d);
-    for (const d of linux.devices ?? []) devices.set(path.normalize(d.path), d);
+    for (const d of linux.devices ?? []) {
+      // A container path (OCI: "full path to device inside container"); a relative one would
+      // be taken from the helper's directory on the host for the bind of a user namespace.
+      const raw: unknown = d.path;
+      const p = typeof raw === 'string' && raw !== '' ? path.posix.normalize(raw) : '';
+      if (!path.posix.isAbsolute(p) || p === '/')
+        invalid(
+          `config.json: linux.devices: path '${String(raw)}' must be an absolute path below /`,
+        );
+      devices.set(p, { ...d, path: p });
+    }
     for (const d of devices.values()) {
       if (newUserNs) {
         // no mknod in a user namespace: bind the host's node

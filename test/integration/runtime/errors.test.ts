@@ -75,3 +75,13 @@ testNoLeaks('an rlimit above the hard limit chrun has is a clear error', { skip 
     `setrlimit RLIMIT_NOFILE ${above}:${above}: operation not permitted (above the hard limit chrun runs with, which it cannot raise)`,
   );
 });
+
+testNoLeaks('a device with a relative path is refused with the reason', { skip }, async () => {
+  const r = await failure(['true'], (s) => {
+    s.linux!.devices = [{ path: 'dev/fuse', type: 'c', major: 10, minor: 229 }];
+  });
+  assert.deepEqual(r, {
+    code: 'CHRUN_INVALID_ARGUMENT',
+    message: "config.json: linux.devices: path 'dev/fuse' must be an absolute path below /",
+  });
+});

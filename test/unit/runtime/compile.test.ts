@@ -4,6 +4,7 @@ import type { Spec } from '../../../src/oci/index.js';
 import { compilePlan, type CompileInput } from '../../../src/runtime/compile.js';
 import { CLONE, MS, describeStep, type PlanStep } from '../../../src/sys/index.js';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
+import { isChrunError } from '../../../src/util/index.js';
 
 function compile(spec: Spec, extra: Partial<CompileInput> = {}): PlanStep[] {
   return [...compilePlan({ spec, rootfs: '/b/rootfs', attached: true, ...extra })];
@@ -143,6 +144,24 @@ test('user namespace: maps written by the host side, setgroups denied, devices b
   assert.equal(map?.op === 'uid-map' && map.map, '0 100000 65536\n');
   delete spec.linux!.gidMappings;
   assert.throws(() => compile(spec), /uidMappings and linux.gidMappings/);
+});
+
+test('devices: a relative or root path is refused, a messy absolute one normalized', () => {
+  for (const bad of ['dev/foo', 'foo', '/', '/dev/..', '']) {
+    const spec = defaultSpec(['true']);
+    spec.linux!.devices = [{ path: bad, type: 'c', major: 1, minor: 3 }];
+    assert.throws(
+      () => compile(spec),
+      (e: unknown) =>
+        isChrunError(e, 'CHRUN_INVALID_ARGUMENT') &&
+        e.message === `config.json: linux.devices: path '${bad}' must be an absolute path below /`,
+      bad,
+    );
+  }
+  const spec = defaultSpec(['true']);
+  spec.linux!.devices = [{ path: '/dev//sub/../fuse', type: 'c', major: 10, minor: 229 }];
+  const p = compile(spec);
+  assert.ok(p.some((s) => s.op === 'mknod' && s.path === '/dev/fuse'));
 });
 
 test('exec into a container: setns in order (user first, mount last), fork for pid, no root setup', () => {
