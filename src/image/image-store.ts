@@ -174,7 +174,9 @@ export function findRecord(records: readonly ImageRecord[], name: string): Image
   try {
     ref = parseReference(name);
   } catch (err) {
-    if (!isChrunError(err, 'CHRUN_INVALID_REFERENCE') || !looksLikeImageId(name)) throw err;
+    if (!isChrunError(err, 'CHRUN_INVALID_REFERENCE') || !/^(sha256:)?[a-f0-9]+$/.test(name)) {
+      throw err;
+    }
   }
   if (ref !== undefined) {
     if (ref.digest !== undefined) {
@@ -194,9 +196,11 @@ export function findRecord(records: readonly ImageRecord[], name: string): Image
       if (byTag !== undefined) return byTag;
     }
   }
-  if (!looksLikeImageId(name)) return undefined;
-  const hex = isDigest(name) ? name.slice(name.indexOf(':') + 1) : name;
-  const full = isDigest(name) ? name : undefined;
+  // "sha256:ab12" as well as "ab12" (docker accepts both for a short ID).
+  const bare = /^sha256:[a-f0-9]{1,63}$/.test(name) ? name.slice(7) : name;
+  if (!looksLikeImageId(bare)) return undefined;
+  const hex = isDigest(bare) ? bare.slice(bare.indexOf(':') + 1) : bare;
+  const full = isDigest(bare) ? bare : undefined;
   const matches = records.filter((r) =>
     full !== undefined ? r.id === full || r.target.digest === full : r.id.slice(7).startsWith(hex),
   );

@@ -126,11 +126,14 @@ export async function push(
     const tag = dest.tag ?? dest.digest!;
     const digest = await client.putManifest(repo, tag, manifestBytes, record.target.mediaType);
     emit({ type: 'message', text: `${tag}: digest: ${digest} size: ${manifestBytes.length}` });
-    // Remember where the image now lives: later pushes can mount its blobs from there.
+    // Remember where the image now lives (docker's RepoDigests; later pushes can mount its
+    // blobs from there), when the image has a tag of that repository: a digest name in a
+    // repository without a tag would keep the image alive after `rmi` of its last tag.
     await store.records.update((images) => {
       const mine = images.find((r) => r.target.digest === record.target.digest);
       const name = `${referenceName(dest)}@${digest}`;
-      if (mine !== undefined && !mine.digests.includes(name)) mine.digests.push(name);
+      const tagged = mine?.tags.some((t) => t.startsWith(`${referenceName(dest)}:`)) === true;
+      if (mine !== undefined && tagged && !mine.digests.includes(name)) mine.digests.push(name);
     });
     return {
       reference: `${referenceName(dest)}${dest.tag === undefined ? '' : `:${dest.tag}`}`,

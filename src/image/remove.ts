@@ -1,5 +1,11 @@
 import type { ImageRecord } from '../content/index.js';
-import { familiarString, parseReference, referenceName, type Digest } from '../oci/index.js';
+import {
+  familiarString,
+  formatReference,
+  parseReference,
+  referenceName,
+  type Digest,
+} from '../oci/index.js';
 import { ChrunError, isChrunError } from '../util/index.js';
 import { findRecord, type ImageStore } from './image-store.js';
 
@@ -28,11 +34,46 @@ function short(name: string): string {
   return familiarString(parseReference(name, { defaultTag: false }));
 }
 
+/** The canonical name (tag or digest reference) of `record` that `name` spells, if any. */
+function canonicalName(record: ImageRecord, name: string): string | undefined {
+  let ref;
+  try {
+    ref = parseReference(name);
+  } catch (err) {
+    if (isChrunError(err, 'CHRUN_INVALID_REFERENCE')) return undefined;
+    throw err;
+  }
+  const canonical =
+    ref.digest !== undefined ? `${referenceName(ref)}@${ref.digest}` : formatReference(ref);
+  return record.tags.includes(canonical) || record.digests.includes(canonical)
+    ? canonical
+    : undefined;
+}
+
 /**
- * Docker's `rmi` for one name: a tag of an image with other tags is only untagged; the
- * last tag (or the image ID) deletes the image. Refused while a container uses the image,
- * or when an ID names an image of several repositories, unless forced. Blobs no longer
- * referenced are collected afterwards.
+ * Docker's isSingleReference: all names are of one repository and at most one is a tag
+ * (a tag and its repository's digests). False for an image without names.
+ */
+function isSingleReference(record: ImageRecord): boolean {
+  const names = [...record.tags, ...record.digests];
+  if (names.length <= 1) return names.length === 1;
+  return record.tags.length <= 1 && new Set(names.map(repoOf)).size === 1;
+}
+
+function shortId(id: Digest): string {
+  return id.slice(id.indexOf(':') + 1, id.indexOf(':') + 13);
+}
+
+/**
+ * Docker's `rmi` for one name (daemon/images/image_delete.go):
+ * - a name (tag or digest reference) is untagged; with it go the digest references of its
+ *   repository once no tag of that repository is left; the image is deleted with its last
+ *   name. Refused when it is the image's only name and a container uses the image.
+ * - an image ID (full or a unique prefix; an ambiguous prefix is refused) deletes the image
+ *   with all its names when they are one tag and its repository's digests; an image with
+ *   several tags or repositories needs `force`, which removes every name.
+ * An image a container uses is refused without `force`; forced, it loses its names but
+ * stays (the container still needs its layers). Blobs no longer referenced are collected.
  */
 export async function removeImage(
   store: ImageStore,
@@ -50,45 +91,47 @@ export async function removeImage(
       });
     }
     const out: RemoveResult = { untagged: [], deleted: [] };
-    let byName: string | undefined;
-    try {
-      const ref = parseReference(name);
-      const canonical = `${ref.domain}/${ref.path}${ref.digest !== undefined ? `@${ref.digest}` : `:${ref.tag!}`}`;
-      if (record.tags.includes(canonical) || record.digests.includes(canonical)) byName = canonical;
-    } catch (err) {
-      if (!isChrunError(err, 'CHRUN_INVALID_REFERENCE')) throw err;
-    }
     const using = await users(record);
-    if (
-      byName !== undefined &&
-      byName.includes(':') &&
-      !byName.includes('@') &&
-      record.tags.length > 1
-    ) {
-      // Just one of several tags.
-      record.tags = record.tags.filter((t) => t !== byName);
-      out.untagged.push(short(byName));
-      return out;
-    }
-    if (byName === undefined) {
-      const repos = new Set([...record.tags, ...record.digests].map(repoOf));
-      if (repos.size > 1 && !force) {
-        throw new ChrunError(
-          'CHRUN_IMAGE_IN_USE',
-          `unable to delete ${name} (must be forced): image is referenced in multiple repositories`,
-        );
-      }
-    }
-    if (using.length > 0 && !force) {
-      throw new ChrunError(
+    const inUse = (what: string, must: string): ChrunError =>
+      new ChrunError(
         'CHRUN_IMAGE_IN_USE',
-        `unable to remove ${name}: container ${using[0]!} is using it (use -f to force)`,
+        `unable to ${what} (must force) - container ${using[0]!} is using ${must}`,
         { fields: { reference: name, containers: using } },
       );
+    const untag = (n: string): void => {
+      record.tags = record.tags.filter((t) => t !== n);
+      record.digests = record.digests.filter((d) => d !== n);
+      out.untagged.push(short(n));
+    };
+    // A name the image has wins over an ID prefix that happens to spell it ("abc").
+    const byName = canonicalName(record, name);
+    if (byName !== undefined) {
+      if (!force && using.length > 0 && isSingleReference(record)) {
+        throw inUse(
+          `remove repository reference "${name}"`,
+          `its referenced image ${shortId(record.id)}`,
+        );
+      }
+      untag(byName);
+      const repo = repoOf(byName);
+      if (!byName.includes('@') && !record.tags.some((t) => repoOf(t) === repo)) {
+        for (const d of record.digests.filter((n) => repoOf(n) === repo)) untag(d);
+      }
+      if (record.tags.length + record.digests.length > 0) return out;
+    } else {
+      const names = [...record.tags, ...record.digests];
+      if (names.length > 0 && !isSingleReference(record) && !force) {
+        throw new ChrunError(
+          'CHRUN_IMAGE_IN_USE',
+          `unable to delete ${shortId(record.id)} (must be forced) - image is referenced in multiple repositories`,
+          { fields: { reference: name } },
+        );
+      }
+      if (using.length > 0 && !force) {
+        throw inUse(`delete ${shortId(record.id)}`, 'it');
+      }
+      for (const n of names) untag(n);
     }
-    out.untagged.push(...record.tags.map(short), ...record.digests.map(short));
-    record.tags = [];
-    record.digests = [];
     if (using.length === 0) {
       images.splice(images.indexOf(record), 1);
       out.deleted.push(record.id);

@@ -5,7 +5,8 @@ import { pruneImages, removeImage } from '../../../src/image/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { buildImage, writeOciLayout, type BuiltImage } from '../../helpers/image-builder.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
-import { dirFor, leaks } from '../../helpers/image-fixtures.js';
+import { dirFor, fixtureImage, leaks, registryFor } from '../../helpers/image-fixtures.js';
+import { needsCommands } from '../../helpers/requirements.js';
 
 const opts = { leaks };
 
@@ -80,6 +81,120 @@ testNoLeaks(
       (await engine.images.list()).map((r) => r.Repository),
       ['b'],
     );
+  },
+);
+
+testNoLeaks(
+  'rmi by image ID follows docker: several tags need -f, -f removes them all',
+  opts,
+  async (t) => {
+    const dir = await dirFor(t);
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const a = await image('two-tags');
+    await loadAs(engine, dir, a, 'docker.io/library/a:1');
+    await engine.images.tag('a:1', 'a:2');
+    const id = a.configDigest.slice(7, 19);
+    // Two tags of one repository are enough to refuse (docker's isSingleReference).
+    await assert.rejects(
+      engine.images.remove(id),
+      (err) =>
+        isChrunError(err, 'CHRUN_IMAGE_IN_USE') &&
+        err.message ===
+          `unable to delete ${id} (must be forced) - image is referenced in multiple repositories`,
+    );
+    assert.deepEqual((await engine.images.resolve('a:1')).tags.length, 2);
+    const forced = await engine.images.remove(`sha256:${id.slice(0, 6)}`, { force: true });
+    assert.deepEqual(forced.untagged.sort(), ['a:1', 'a:2']);
+    assert.deepEqual(forced.deleted, [a.configDigest]);
+    assert.deepEqual(await engine.images.list(), []);
+    assert.deepEqual(await blobs(engine), new Set());
+
+    // One tag: the ID removes it without -f, but not while a container uses the image.
+    const b = await image('one-tag');
+    await loadAs(engine, dir, b, 'docker.io/library/b:1');
+    const users = (r: { id: string }): Promise<string[]> =>
+      Promise.resolve(r.id === b.configDigest ? ['web-2'] : []);
+    await assert.rejects(
+      removeImage(engine.images.store, b.configDigest, { users }),
+      (err) =>
+        isChrunError(err, 'CHRUN_IMAGE_IN_USE') &&
+        err.message ===
+          `unable to delete ${b.configDigest.slice(7, 19)} (must force) - container web-2 is using it`,
+    );
+    assert.deepEqual(await engine.images.remove(b.configDigest), {
+      untagged: ['b:1'],
+      deleted: [b.configDigest],
+    });
+  },
+);
+
+testNoLeaks('rmi refuses an ambiguous short image ID and changes nothing', opts, async (t) => {
+  const dir = await dirFor(t);
+  const engine = new Engine({ root: path.join(dir, 'root') });
+  // Two images whose IDs start with the same hex digit (1 in 16 per try).
+  const first = await image('ambiguous-0');
+  let second: BuiltImage | undefined;
+  for (let i = 1; second === undefined; i++) {
+    const candidate = await image(`ambiguous-${i}`);
+    if (candidate.configDigest[7] === first.configDigest[7]) second = candidate;
+  }
+  await loadAs(engine, dir, first, 'docker.io/library/x:1');
+  await loadAs(engine, dir, second, 'docker.io/library/y:1');
+  const prefix = first.configDigest[7]!;
+  for (const force of [false, true]) {
+    await assert.rejects(
+      engine.images.remove(prefix, { force }),
+      (err) => isChrunError(err, 'CHRUN_INVALID_REFERENCE') && /is ambiguous/.test(err.message),
+    );
+  }
+  assert.equal((await engine.images.list()).length, 2);
+  // A longer prefix that tells them apart works.
+  let n = 1;
+  while (first.configDigest.slice(7, 7 + n) === second.configDigest.slice(7, 7 + n)) n++;
+  const unique = first.configDigest.slice(7, 7 + n);
+  assert.deepEqual((await engine.images.remove(unique)).deleted, [first.configDigest]);
+});
+
+testNoLeaks(
+  'rmi of a digest reference removes only it; the last tag of a repository takes its digests along',
+  { leaks, skip: needsCommands('docker-registry', 'skopeo') },
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
+    await reg.seed(img.source, 'test/app:v1');
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const ref = `${reg.host}/test/app`;
+    const digestRef = `${ref}@${img.manifestDigest}`;
+    await engine.images.pull(`${ref}:v1`);
+    await engine.images.tag(`${ref}:v1`, `${ref}:v2`);
+    const names = async (): Promise<string[]> => {
+      const r = await engine.images.resolve(`${ref}:v1`).catch(() => undefined);
+      return r === undefined ? [] : [...r.tags, ...r.digests].sort();
+    };
+    assert.deepEqual(await names(), [`${ref}:v1`, `${ref}:v2`, digestRef]);
+
+    assert.deepEqual(await engine.images.remove(digestRef), { untagged: [digestRef], deleted: [] });
+    assert.deepEqual(await names(), [`${ref}:v1`, `${ref}:v2`]);
+
+    await engine.images.pull(`${ref}:v1`);
+    assert.deepEqual(await engine.images.remove(`${ref}:v1`), {
+      untagged: [`${ref}:v1`],
+      deleted: [],
+    });
+    // v2 was the last tag of the repository: its digest reference goes with it.
+    const id = (await engine.images.resolve(`${ref}:v2`)).id;
+    assert.deepEqual(await engine.images.remove(`${ref}:v2`), {
+      untagged: [`${ref}:v2`, digestRef],
+      deleted: [id],
+    });
+
+    // By ID, a tag and its repository's digest are one reference: no -f needed.
+    await engine.images.pull(`${ref}:v1`);
+    const byId = await engine.images.remove(id.slice(7, 19));
+    assert.deepEqual(byId.untagged.sort(), [`${ref}:v1`, digestRef]);
+    assert.deepEqual(byId.deleted, [id]);
+    assert.deepEqual(await blobs(engine), new Set());
   },
 );
 
