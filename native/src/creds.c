@@ -54,6 +54,9 @@ void op_setgroups(struct cursor *c)
 	uint32_t n;
 	uint32_t *v = cur_u32v(c, &n);
 	gid_t *g = calloc(n ? n : 1, sizeof(gid_t));
+	/* NULL is out of memory (an empty list is an array): never drop the groups silently */
+	if (!v || !g)
+		fail(ENOMEM, "setgroups");
 	for (uint32_t i = 0; i < n; i++)
 		g[i] = v[i];
 	if (setgroups(n, g) < 0)

@@ -144,7 +144,13 @@ uint32_t *cur_u32v(struct cursor *c, uint32_t *count)
 		return NULL;
 	}
 	uint32_t *v = calloc((size_t)*count + 1, sizeof(uint32_t));
-	for (uint32_t i = 0; v && i < *count; i++)
+	if (!v) {
+		/* out of memory: NULL with a count of 0, never a count without its array */
+		c->bad = 1;
+		*count = 0;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < *count; i++)
 		v[i] = cur_u32(c);
 	return v;
 }

@@ -8,6 +8,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -21,6 +22,10 @@ void op_seccomp_bpf(struct cursor *c)
 	const uint8_t *bytes = cur_bytes(c, &len);
 	if (len == 0 || len % sizeof(struct sock_filter) != 0)
 		fail(EINVAL, "seccomp program of %u bytes", len);
+	/* sock_fprog.len is an unsigned short: a longer program must not wrap into a short one */
+	if (len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		fail(E2BIG, "seccomp program of %zu instructions (the kernel's limit is %d)",
+		     len / sizeof(struct sock_filter), BPF_MAXINSNS);
 	struct sock_filter *f = malloc(len);
 	if (!f)
 		fail(ENOMEM, "seccomp");
@@ -40,7 +45,13 @@ static scmp_filter_ctx build(struct cursor *c, int *err, const char **what)
 	struct step rs = { 0, 0, blen, blob };
 	struct cursor r;
 	cur_init(&r, &rs);
-	scmp_filter_ctx ctx = seccomp_init(defact);
+	scmp_filter_ctx ctx = NULL;
+	if (!archs) { /* malformed or out of memory: never a filter without its architectures */
+		*err = EINVAL;
+		*what = "seccomp architectures (malformed, or out of memory)";
+		goto out;
+	}
+	ctx = seccomp_init(defact);
 	*what = "seccomp_init";
 	if (!ctx) {
 		*err = EINVAL;
@@ -99,6 +110,22 @@ out:
 	return ctx;
 }
 
+/* The length in instructions of the program libseccomp makes of ctx, or -1. */
+static long program_length(scmp_filter_ctx ctx)
+{
+	int fd = (int)syscall(SYS_memfd_create, "seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	long insns = -1;
+	if (seccomp_export_bpf(ctx, fd) == 0) {
+		off_t end = lseek(fd, 0, SEEK_END);
+		if (end >= 0)
+			insns = (long)(end / (off_t)sizeof(struct sock_filter));
+	}
+	close(fd);
+	return insns;
+}
+
 void op_seccomp_rules(struct cursor *c)
 {
 	int err = 0;
@@ -107,6 +134,14 @@ void op_seccomp_rules(struct cursor *c)
 	if (!ctx)
 		fail(err, "%s", what);
 	int e = seccomp_load(ctx);
+	if (e < 0) {
+		/* the kernel's EINVAL for a program above its length limit reaches us as EINVAL or,
+		 * through libseccomp 2.5, as ECANCELED: say what it was */
+		long insns = program_length(ctx);
+		if (insns > BPF_MAXINSNS)
+			fail(E2BIG, "seccomp program of %ld instructions (the kernel's limit is %d)",
+			     insns, BPF_MAXINSNS);
+	}
 	if (e < 0)
 		fail(-e, "seccomp_load");
 	seccomp_release(ctx);

@@ -12,6 +12,7 @@ import {
   RLIMIT,
   RLIM_INFINITY,
   SIGKILL,
+  bpfLengthError,
   capMask,
   type Plan,
   type PlanStep,
@@ -591,6 +592,8 @@ export function compilePlan(input: CompileInput): Plan {
   const seccompStep = ((): PlanStep | undefined => {
     if (linux.seccomp === undefined) return undefined;
     if (input.seccompBpf !== undefined) {
+      const tooLong = bpfLengthError(input.seccompBpf.length);
+      if (tooLong !== undefined) throw tooLong;
       return {
         op: 'seccomp-bpf',
         flags: input.seccompRules?.flags ?? 0,

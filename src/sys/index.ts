@@ -34,6 +34,6 @@ export { stepError } from './step-error.js';
 export { errnoName, errnoText } from './errno.js';
 export { CLONE, RLIMIT, RLIM_INFINITY, CAPABILITIES, capMask, capNames, SIGKILL } from './linux.js';
 export { seccompRules } from './seccomp.js';
-export { SeccompCache, exportBpf } from './seccomp-cache.js';
+export { BPF_MAX_INSNS, SeccompCache, bpfLengthError, exportBpf } from './seccomp-cache.js';
 export { realSys, type Sys, type RealSysOptions } from './sys.js';
 export { RecordingSys, type FakeOutcome } from './recording-sys.js';

@@ -8,6 +8,20 @@ import { helperPath } from './helper-path.js';
 import type { SeccompRules } from './plan.js';
 import { encodeSeccompRules } from './plan-encoder.js';
 
+/** The kernel's limit on the length of one seccomp program (BPF_MAXINSNS). */
+export const BPF_MAX_INSNS = 4096;
+
+/** The error for a program the kernel would refuse for its length, or undefined. */
+export function bpfLengthError(bytes: number): ChrunError | undefined {
+  const insns = bytes / 8;
+  if (insns <= BPF_MAX_INSNS) return undefined;
+  return new ChrunError(
+    'CHRUN_INVALID_ARGUMENT',
+    `compile seccomp profile: the filter is ${insns} BPF instructions, above the kernel's limit of ${BPF_MAX_INSNS} (use fewer rules or argument conditions)`,
+    { fields: { op: 'seccomp' } },
+  );
+}
+
 /**
  * BPF programs per seccomp profile. Building docker's default profile with libseccomp costs
  * milliseconds per container; the helper exports the BPF once (`seccomp-export`) and every
@@ -52,7 +66,13 @@ export class SeccompCache {
     const file = this.dir === undefined ? undefined : path.join(this.dir, `${key}.bpf`);
     if (file !== undefined) {
       const cached = await readFile(file).catch(() => undefined);
-      if (cached !== undefined && cached.length > 0 && cached.length % 8 === 0) return cached;
+      if (
+        cached !== undefined &&
+        cached.length > 0 &&
+        cached.length % 8 === 0 &&
+        bpfLengthError(cached.length) === undefined
+      )
+        return cached;
     }
     const program = await exportBpf(this.helper, rules);
     if (file !== undefined && this.dir !== undefined) {
@@ -91,6 +111,11 @@ export function exportBpf(helper: string, rules: SeccompRules): Promise<Buffer> 
               `compile seccomp profile: ${stdout.length}-byte program`,
             ),
           );
+          return;
+        }
+        const tooLong = bpfLengthError(stdout.length);
+        if (tooLong !== undefined) {
+          reject(tooLong);
           return;
         }
         resolve(stdout);

@@ -28,6 +28,14 @@ export function stepError(plan: Plan, step: number, errno: number, detail: strin
   } else if (s?.op === 'rlimit' && errno === 1) {
     code = 'CHRUN_RLIMIT_EXCEEDS_HARD';
     message = `${what}: ${reason} (above the hard limit chrun runs with, which it cannot raise)`;
+  } else if (
+    (s?.op === 'seccomp-bpf' || s?.op === 'seccomp-rules') &&
+    errno === 7 &&
+    detail !== ''
+  ) {
+    // E2BIG: the helper says how long the program is
+    code = 'CHRUN_INVALID_ARGUMENT';
+    message = `${what}: ${detail}`;
   } else if (s?.op === 'cgroup-join' || (s?.op === 'clone' && detail.includes('cgroup'))) {
     code = 'CHRUN_CGROUP_FAILED';
   }

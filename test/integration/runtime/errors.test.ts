@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before } from 'node:test';
+import type { Spec } from '../../../src/oci/index.js';
+import { Runtime } from '../../../src/runtime/index.js';
 import { isChrunError } from '../../../src/util/index.js';
+import { defaultSpec } from '../../helpers/busybox-bundle.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
 import { needsRoot } from '../../helpers/requirements.js';
 import { fixture, runIn, type Fixture } from './fixture.js';
@@ -85,3 +89,43 @@ testNoLeaks('a device with a relative path is refused with the reason', { skip }
     message: "config.json: linux.devices: path 'dev/fuse' must be an absolute path below /",
   });
 });
+
+testNoLeaks(
+  'a seccomp filter above the kernel length limit is a clear error',
+  { skip },
+  async () => {
+    // 5000 argument conditions: about 5030 BPF instructions, above BPF_MAXINSNS (4096).
+    const long = (s: Spec) => {
+      s.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: Array.from({ length: 5000 }, (_, i) => ({
+          names: ['ioctl'],
+          action: 'SCMP_ACT_ERRNO',
+          args: [{ index: 1, value: 100000 + i, op: 'SCMP_CMP_EQ' }],
+        })),
+      };
+    };
+    // The cached BPF path: known before anything runs.
+    const cached = await failure(['true'], long);
+    assert.equal(cached.code, 'CHRUN_INVALID_ARGUMENT');
+    assert.match(
+      cached.message,
+      /^compile seccomp profile: the filter is \d{4} BPF instructions, above the kernel's limit of 4096 \(use fewer rules or argument conditions\)$/,
+    );
+    // libseccomp in the helper: the step, and the length as the reason.
+    const rt = new Runtime({ stateDir: path.join(f.dir, 'state-nocache'), seccompCache: false });
+    const spec = defaultSpec(['true']);
+    long(spec);
+    const err = await rt
+      .run('longbpf', f.bundle, { spec, stdio: ['ignore', 'ignore', 'ignore'] })
+      .then(
+        (p) => p.wait().then(() => undefined),
+        (e: unknown) => e,
+      );
+    assert.ok(isChrunError(err), String(err));
+    assert.match(
+      err.message,
+      /seccomp.*: seccomp program of \d{4} instructions \(the kernel's limit is 4096\)/,
+    );
+  },
+);

@@ -93,6 +93,19 @@ test('privileges: sysctl before read-only /proc/sys; ids then caps; seccomp last
   assert.deepEqual(o.slice(-4), ['ready', 'fifo-wait', 'seccomp-bpf', 'exec']);
 });
 
+test('a cached seccomp program above 4096 instructions is refused, naming its length', () => {
+  const spec = defaultSpec(['true']);
+  spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+  const rules = { defaultAction: 0x7fff0000, flags: 0, architectures: [], rules: [] };
+  assert.ok(compile(spec, { seccompBpf: Buffer.alloc(4096 * 8), seccompRules: rules }));
+  assert.throws(
+    () => compile(spec, { seccompBpf: Buffer.alloc(4097 * 8), seccompRules: rules }),
+    (e: unknown) =>
+      isChrunError(e, 'CHRUN_INVALID_ARGUMENT') &&
+      /is 4097 BPF instructions, above the kernel's limit of 4096/.test(e.message),
+  );
+});
+
 test('without no_new_privs, seccomp is loaded while CAP_SYS_ADMIN is still there', () => {
   const spec = defaultSpec(['true']);
   spec.process!.noNewPrivileges = false;
