@@ -15,6 +15,7 @@ import {
 import path from 'node:path';
 import { ChrunError, errnoCode } from '../util/index.js';
 import type { LayerForm } from './apply-layer.js';
+import { ChainLocks } from './chain-locks.js';
 
 /** What is recorded about one committed layer snapshot. */
 export interface SnapshotMeta {
@@ -73,6 +74,7 @@ function pidAlive(pid: number): boolean {
  *   ROOT/layers/ID/meta.json  SnapshotMeta
  *   ROOT/chains/sha256-HEX    symlink to ../layers/ID: the snapshot of that chain ID exists
  *   ROOT/tmp/PID-RANDOM/      snapshots being applied
+ *   ROOT/locks/sha256-HEX     flock(2) of the chain ID (see ChainLocks)
  *
  * A snapshot is applied in tmp/, renamed into layers/ and then published by creating its
  * chain link (symlink(2) is atomic), so nobody ever sees a half-applied one. Two processes
@@ -82,11 +84,13 @@ export class LayerStore {
   readonly layers: string;
   readonly chains: string;
   readonly tmp: string;
+  readonly locks: ChainLocks;
 
   constructor(readonly root: string) {
     this.layers = path.join(root, 'layers');
     this.chains = path.join(root, 'chains');
     this.tmp = path.join(root, 'tmp');
+    this.locks = new ChainLocks(path.join(root, 'locks'));
   }
 
   init(): void {
@@ -127,8 +131,11 @@ export class LayerStore {
     return { dir, fs };
   }
 
-  /** Makes a pending snapshot visible as the snapshot of `meta.chainId`. */
-  commit(pending: PendingSnapshot, meta: SnapshotMeta): Snapshot {
+  /**
+   * Makes a pending snapshot visible as the snapshot of `meta.chainId`. `ours` is false when
+   * another process committed the same chain first (its snapshot is returned).
+   */
+  commit(pending: PendingSnapshot, meta: SnapshotMeta): Snapshot & { ours: boolean } {
     writeFileSync(path.join(pending.dir, 'meta.json'), JSON.stringify(meta));
     let id = '';
     for (let attempt = 0; ; attempt++) {
@@ -150,23 +157,35 @@ export class LayerStore {
       // Someone committed the same chain meanwhile: theirs wins, ours goes.
       rmSync(path.join(this.layers, id), { recursive: true, force: true });
       const theirs = this.get(meta.chainId);
-      if (theirs !== undefined) return theirs;
+      if (theirs !== undefined) return { ...theirs, ours: false };
       throw err;
     }
-    return { ...meta, id, fs: path.join(this.layers, id, 'fs') };
+    return { ...meta, id, fs: path.join(this.layers, id, 'fs'), ours: true };
   }
 
   abort(pending: PendingSnapshot): void {
     rmSync(pending.dir, { recursive: true, force: true });
   }
 
-  /** Unpublishes then deletes the snapshot of `chainId`; false if there was none. */
-  remove(chainId: string): boolean {
-    const snap = this.get(chainId);
-    if (snap === undefined) return false;
-    unlinkSync(path.join(this.chains, chainName(chainId)));
-    rmSync(path.join(this.layers, snap.id), { recursive: true, force: true });
-    return true;
+  /**
+   * Unpublishes then deletes the snapshot of `chainId`; false if there was none, or if an
+   * unpack is using it (it holds the chain's lock), or, with `unlessUsed`, if an unpack
+   * other than the one that applied it has used it.
+   */
+  remove(chainId: string, opts: { unlessUsed?: boolean } = {}): boolean {
+    const lock = this.locks.tryExclusive(chainId);
+    if (lock === undefined) return false;
+    try {
+      if (opts.unlessUsed === true && lock.used()) return false;
+      const snap = this.get(chainId);
+      if (snap === undefined) return false;
+      unlinkSync(path.join(this.chains, chainName(chainId)));
+      lock.reset();
+      rmSync(path.join(this.layers, snap.id), { recursive: true, force: true });
+      return true;
+    } finally {
+      lock.release();
+    }
   }
 
   /** Every committed snapshot. */

@@ -4,6 +4,7 @@ import { chainIds as computeChainIds, type Digest } from '../oci/index.js';
 import { ChrunError } from '../util/index.js';
 import { applyLayer, type LayerEntry } from './apply-layer.js';
 import { copyTree } from './copy-tree.js';
+import type { ChainLock } from './chain-locks.js';
 import type { LayerStore, PendingSnapshot, Snapshot } from './layer-store.js';
 
 /** One layer to unpack: where its entries come from, and what it must hash to. */
@@ -78,13 +79,29 @@ async function applyInto(
   }
 }
 
+/** Shared locks on every chain ID of the image, held while `fn` runs (see ChainLocks). */
+async function holding<T>(
+  store: LayerStore,
+  chain: readonly string[],
+  fn: (locks: ChainLock[]) => Promise<T>,
+): Promise<T> {
+  const locks: ChainLock[] = [];
+  try {
+    for (const id of chain) locks.push(await store.locks.shared(id));
+    return await fn(locks);
+  } finally {
+    for (const l of locks) l.release();
+  }
+}
+
 /**
  * overlay form: every missing layer is applied into a directory of its own, several at once
  * (a layer in overlay form needs nothing from the layers below, except for the rare hardlink
  * to a lower file or parent directory it does not carry, for which it waits). Layers start
  * in order, bottom first, so a layer only ever waits for layers that are already running.
- * If any layer fails, the snapshots this call committed are removed again and the first
- * failure (lowest layer) is thrown.
+ * If any layer fails, the first failure (lowest layer) is thrown and the snapshots this call
+ * committed are removed again, except those another unpack has used meanwhile (they may be
+ * part of its image now: gc removes them once no image needs them).
  */
 export async function unpackOverlay(
   store: LayerStore,
@@ -92,49 +109,55 @@ export async function unpackOverlay(
   opts: UnpackOptions = {},
 ): Promise<UnpackResult> {
   const chain = computeChainIds(layers.map((l) => l.diffId as Digest));
-  const limit = opts.concurrency ?? Math.min(4, os.availableParallelism() + 1);
-  const run = runLimited(Math.max(1, limit));
   const applied: string[] = [];
-  let failed = false;
-  const results: Promise<string>[] = [];
-  for (const [i, layer] of layers.entries()) {
-    const chainId = chain[i]!;
-    const existing = store.get(chainId);
-    if (existing !== undefined) {
-      results.push(Promise.resolve(existing.fs));
-      continue;
+  const failure = await holding(store, chain, async (locks) => {
+    const limit = opts.concurrency ?? Math.min(4, os.availableParallelism() + 1);
+    const run = runLimited(Math.max(1, limit));
+    let failed = false;
+    const results: Promise<string>[] = [];
+    for (const [i, layer] of layers.entries()) {
+      const chainId = chain[i]!;
+      const lock = locks[i]!;
+      const existing = store.get(chainId);
+      if (existing !== undefined) {
+        lock.markUsed();
+        results.push(Promise.resolve(existing.fs));
+        continue;
+      }
+      const below = results.slice(0, i);
+      const lower = async () => (await Promise.all(below)).reverse();
+      results.push(
+        run(async () => {
+          if (failed) throw new ChrunError('CHRUN_INTERNAL', 'unpack: cancelled');
+          const pending = store.begin();
+          try {
+            await applyInto(layer, pending.fs, 'overlay', lower);
+            const snap = store.commit(pending, {
+              chainId,
+              ...(i > 0 ? { parent: chain[i - 1]! } : {}),
+              diffId: layer.diffId,
+              digest: layer.digest,
+              form: 'overlay',
+              created: new Date().toISOString(),
+            });
+            if (snap.ours) applied.push(chainId);
+            else lock.markUsed(); // another process committed it first: we use theirs
+            return snap.fs;
+          } catch (err) {
+            failed = true;
+            store.abort(pending);
+            throw err;
+          }
+        }),
+      );
     }
-    const below = results.slice(0, i);
-    const lower = async () => (await Promise.all(below)).reverse();
-    results.push(
-      run(async () => {
-        if (failed) throw new ChrunError('CHRUN_INTERNAL', 'unpack: cancelled');
-        const pending = store.begin();
-        try {
-          await applyInto(layer, pending.fs, 'overlay', lower);
-          const snap = store.commit(pending, {
-            chainId,
-            ...(i > 0 ? { parent: chain[i - 1]! } : {}),
-            diffId: layer.diffId,
-            digest: layer.digest,
-            form: 'overlay',
-            created: new Date().toISOString(),
-          });
-          applied.push(chainId);
-          return snap.fs;
-        } catch (err) {
-          failed = true;
-          store.abort(pending);
-          throw err;
-        }
-      }),
-    );
-  }
-  const settled = await Promise.allSettled(results);
-  const firstFailure = settled.find((r) => r.status === 'rejected');
-  if (firstFailure !== undefined) {
-    for (const id of applied) store.remove(id);
-    throw firstFailure.reason;
+    const settled = await Promise.allSettled(results);
+    return settled.find((r) => r.status === 'rejected');
+  });
+  if (failure !== undefined) {
+    // Our locks are released: a chain another unpack holds or has marked stays.
+    for (const id of [...applied].reverse()) store.remove(id, { unlessUsed: true });
+    throw failure.reason;
   }
   return { chainIds: chain, applied };
 }
@@ -149,13 +172,27 @@ export async function unpackCopy(
   layers: readonly UnpackLayer[],
 ): Promise<UnpackResult> {
   const chain = computeChainIds(layers.map((l) => l.diffId as Digest));
+  return holding(store, chain, (locks) => unpackCopyLocked(store, layers, chain, locks));
+}
+
+async function unpackCopyLocked(
+  store: LayerStore,
+  layers: readonly UnpackLayer[],
+  chain: string[],
+  locks: ChainLock[],
+): Promise<UnpackResult> {
   const top = chain.at(-1);
-  if (top === undefined || store.get(top) !== undefined) return { chainIds: chain, applied: [] };
+  if (top === undefined) return { chainIds: chain, applied: [] };
+  if (store.get(top) !== undefined) {
+    locks.at(-1)!.markUsed();
+    return { chainIds: chain, applied: [] };
+  }
   let start = 0;
   let base: Snapshot | undefined;
   for (let i = chain.length - 2; i >= 0; i--) {
     base = store.get(chain[i]!);
     if (base !== undefined) {
+      locks[i]!.markUsed();
       start = i + 1;
       break;
     }
@@ -171,7 +208,7 @@ export async function unpackCopy(
     for (let i = start; i < layers.length; i++) {
       await applyInto(layers[i]!, pending.fs, 'copy');
     }
-    store.commit(pending, {
+    const snap = store.commit(pending, {
       chainId: top,
       ...(chain.length > 1 ? { parent: chain[chain.length - 2]! } : {}),
       diffId: layers.at(-1)!.diffId,
@@ -179,6 +216,10 @@ export async function unpackCopy(
       form: 'copy',
       created: new Date().toISOString(),
     });
+    if (!snap.ours) {
+      locks.at(-1)!.markUsed();
+      return { chainIds: chain, applied: [] };
+    }
   } catch (err) {
     store.abort(pending);
     throw err;

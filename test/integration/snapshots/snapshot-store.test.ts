@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -173,6 +173,75 @@ describe('SnapshotStore', { skip: needsRoot() }, () => {
       assert.deepEqual(readdirSync(st.layers), []);
     });
   }
+
+  /** A layer whose open() waits for `gate`, then fails its diffID check. */
+  function gated(name: string, gate: Promise<void>): UnpackLayer {
+    const l = layer(name, [{ path: name, type: 'file', body: name }]);
+    return {
+      ...l,
+      open: async () => {
+        await gate;
+        return { entries: layerEntries([]), done: () => Promise.reject(new Error('mismatch')) };
+      },
+    };
+  }
+
+  async function until(cond: () => boolean): Promise<void> {
+    for (let i = 0; !cond(); i++) {
+      if (i > 500) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  test('overlay: a failed unpack keeps a layer another unpack used meanwhile', async (t) => {
+    const s = await store(t, 'overlay');
+    // A second store object on the same root: its own open files, as another process has.
+    const other = SnapshotStore.open({ root: s.root, snapshotter: 'overlay' });
+    let open!: () => void;
+    const failing = s.unpack([base, gated('late', new Promise((r) => (open = r)))]);
+    await until(() => s.stores.overlay.get(base.diffId) !== undefined);
+    const theirs = await other.unpack([base, top]);
+    assert.deepEqual(theirs.applied, [theirs.chainIds[1]], 'base was reused');
+    open();
+    await assert.rejects(failing, /mismatch/);
+    assert.ok(s.stores.overlay.get(base.diffId), 'the layer the other image uses stays');
+    s.prepare('c', theirs.chainIds);
+    const root = s.mountRoot('c');
+    assert.equal(readFileSync(path.join(root, 'bin/sh'), 'utf8'), '#!\n');
+    s.remove('c');
+  });
+
+  test('overlay: neither a failed unpack nor gc removes a chain another process holds', async (t) => {
+    const s = await store(t, 'overlay');
+    // Another process in the middle of an unpack of an image with the same base layer.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { SnapshotStore } = await import(${JSON.stringify(path.resolve('dist/src/snapshots/index.js'))});
+         const s = SnapshotStore.open({ root: process.argv[1], snapshotter: 'overlay' });
+         await s.stores.overlay.locks.shared(process.argv[2]);
+         console.log('locked');
+         process.stdin.resume();
+         process.stdin.on('end', () => process.exit(0));`,
+        s.root,
+        base.diffId,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    t.after(() => holder.kill());
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.once('data', () => resolve());
+      holder.once('exit', (c) => reject(new Error(`holder exited ${c}`)));
+    });
+    await assert.rejects(s.unpack([base, gated('late', Promise.resolve())]), /mismatch/);
+    assert.ok(s.stores.overlay.get(base.diffId), 'kept while the other process holds it');
+    assert.deepEqual(s.gc([]), [], 'gc leaves it too');
+    holder.stdin.end();
+    await new Promise((r) => holder.once('exit', r));
+    assert.deepEqual(s.gc([]), [base.diffId], 'gone once nobody holds it');
+  });
 
   test('overlay: an image with more layers than fit in one page of mount options', async (t) => {
     const s = await store(t, 'overlay');
