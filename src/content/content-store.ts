@@ -24,6 +24,12 @@ export interface WriterOptions extends LockOptions {
 }
 
 /**
+ * Mode of the store's directories: blobs, the image index, leases and partial downloads are
+ * root's alone (images may hold secrets; docker and containerd keep theirs 0700/0710).
+ */
+export const STORE_DIR_MODE = 0o700;
+
+/**
  * The content-addressed blob store. A blob is visible under blobs/ALG/HEX only once it is
  * complete, verified and fsynced (see IngestWriter); readers never see partial data. Each
  * blob has an inter-process lock, so two processes pulling the same image download each
@@ -44,8 +50,8 @@ export class ContentStore {
   /** Creates the directories; idempotent. */
   async init(): Promise<void> {
     await Promise.all([
-      mkdir(path.join(this.root, 'blobs', 'sha256'), { recursive: true }),
-      mkdir(this.ingestDir, { recursive: true }),
+      mkdir(path.join(this.root, 'blobs', 'sha256'), { recursive: true, mode: STORE_DIR_MODE }),
+      mkdir(this.ingestDir, { recursive: true, mode: STORE_DIR_MODE }),
     ]);
     this.scopeKey ??= lockScope(this.root);
   }
@@ -245,7 +251,7 @@ export class ContentStore {
       // Protect the blob (a lease) before it becomes visible to a collector.
       await options.beforeCommit?.(digest);
       const target = this.blobPath(digest);
-      await mkdir(path.dirname(target), { recursive: true });
+      await mkdir(path.dirname(target), { recursive: true, mode: STORE_DIR_MODE });
       await rename(tmp, target);
       await syncDir(path.dirname(target));
     } catch (err) {

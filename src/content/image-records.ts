@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Descriptor, Digest, Platform } from '../oci/index.js';
 import { ChrunError, errnoCode, writeFileAtomic } from '../util/index.js';
-import type { ContentStore } from './content-store.js';
+import { STORE_DIR_MODE, type ContentStore } from './content-store.js';
 
 /** One image in the store: a platform manifest and the names it goes by. */
 export interface ImageRecord {
@@ -49,7 +49,7 @@ export class ImageRecords {
   }
 
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: STORE_DIR_MODE });
   }
 
   /** All records, as last committed. */

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isDigest, type Digest } from '../oci/index.js';
-import type { BlobInfo, ContentStore } from './content-store.js';
+import { STORE_DIR_MODE, type BlobInfo, type ContentStore } from './content-store.js';
 import type { Lock } from './lock.js';
 
 /** The store-wide lock garbage collection runs under. */
@@ -29,7 +29,7 @@ export class Lease {
   static async create(store: ContentStore): Promise<Lease> {
     const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const dir = leaseDir(store);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: STORE_DIR_MODE });
     const alive = await store.lock(`lease-${id}`);
     const file = path.join(dir, id);
     await appendFile(file, '');

@@ -275,3 +275,34 @@ test('a blob written through a lease is protected before it exists', async (t) =
   assert.deepEqual((await collectGarbage(store, records)).removed, []);
   assert.ok(await store.has(info.digest));
 });
+
+test('every directory the store makes is 0700 (blobs, ingest, index, leases)', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const storage = path.join(dir.path, 'storage');
+  const store = new ContentStore({
+    root: path.join(storage, 'content'),
+    tmp: path.join(storage, 'tmp'),
+  });
+  await store.init();
+  const records = new ImageRecords(path.join(storage, 'images'), store);
+  await records.init();
+  const lease = await Lease.create(store);
+  try {
+    await store.writeBlob(Buffer.from('mode'));
+  } finally {
+    await lease.release();
+  }
+  const dirs: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    dirs.push(d);
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(path.join(d, e.name));
+    }
+  };
+  await walk(storage);
+  assert.ok(dirs.length >= 6, dirs.join(' '));
+  for (const d of dirs) {
+    assert.equal(((await stat(d)).mode & 0o777).toString(8), '700', d);
+  }
+});
