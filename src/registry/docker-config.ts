@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, readlink, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ChrunError, errnoCode, reasonOf, writeFileAtomic } from '../util/index.js';
+import { credentialHelper } from './credential-helper.js';
 
 export interface Credentials {
   username: string;
@@ -88,11 +88,24 @@ export class DockerConfig {
     }
   }
 
-  /** The credentials for a registry host, or undefined for anonymous access. */
+  /** The credential helper config.json names for a registry (credHelpers, else credsStore). */
+  private static helperFor(doc: ConfigFile, registry: string): string | undefined {
+    const name =
+      doc.credHelpers?.[authKey(registry)] ?? doc.credHelpers?.[registry] ?? doc.credsStore;
+    return name === undefined || name === '' ? undefined : name;
+  }
+
+  /**
+   * The credentials for a registry host, or undefined for anonymous access. A configured
+   * helper is asked first (as docker does); `auths` is the fallback when it has nothing.
+   */
   async get(registry: string): Promise<Credentials | undefined> {
     const doc = await this.read();
-    const helper =
-      doc.credHelpers?.[authKey(registry)] ?? doc.credHelpers?.[registry] ?? doc.credsStore;
+    const helper = DockerConfig.helperFor(doc, registry);
+    if (helper !== undefined) {
+      const found = await credentialHelper.get(helper, authKey(registry));
+      if (found !== undefined) return found;
+    }
     for (const [key, entry] of Object.entries(doc.auths ?? {})) {
       if (!sameRegistry(key, registry)) continue;
       if (typeof entry.auth === 'string' && entry.auth !== '') {
@@ -110,76 +123,83 @@ export class DockerConfig {
         return { username: entry.username, password: entry.password };
       }
     }
-    if (helper !== undefined && helper !== '') return runHelper(helper, authKey(registry));
     return undefined;
   }
 
-  /** Stores credentials for a registry (docker login). */
+  /**
+   * Stores credentials for a registry (docker login). With a credential helper configured
+   * for it, the secret goes to the helper and `auths` gets docker's empty entry; never the
+   * plaintext next to a credsStore setup.
+   */
   async set(registry: string, creds: Credentials): Promise<void> {
     const doc = await this.read();
+    const helper = DockerConfig.helperFor(doc, registry);
+    if (helper !== undefined) await credentialHelper.store(helper, authKey(registry), creds);
     const auths = Object.fromEntries(
       Object.entries(doc.auths ?? {}).filter(([k]) => !sameRegistry(k, registry)),
     );
-    auths[authKey(registry)] = {
-      auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64'),
-    };
+    auths[authKey(registry)] =
+      helper !== undefined
+        ? {}
+        : { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') };
     doc.auths = auths;
     await this.write(doc);
   }
 
-  /** Forgets the credentials of a registry (docker logout); false when there were none. */
+  /**
+   * Forgets the credentials of a registry (docker logout), in its helper too; false when
+   * there were none.
+   */
   async remove(registry: string): Promise<boolean> {
     const doc = await this.read();
+    const helper = DockerConfig.helperFor(doc, registry);
+    const erased =
+      helper !== undefined ? await credentialHelper.erase(helper, authKey(registry)) : false;
     const all = Object.entries(doc.auths ?? {});
     const kept = all.filter(([k]) => !sameRegistry(k, registry));
-    if (kept.length === all.length) return false;
+    if (kept.length === all.length) return erased;
     doc.auths = Object.fromEntries(kept);
     await this.write(doc);
     return true;
   }
 
+  /**
+   * Replaces the file atomically where it really is: a symlinked config.json (dotfile
+   * managers) keeps its link and the target is rewritten, not the link replaced by a file.
+   * Mode 0600; the owner of a file that was there stays its owner.
+   */
   private async write(doc: ConfigFile): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file, `${JSON.stringify(doc, null, '\t')}\n`, { mode: 0o600 });
+    const target = await followLinks(this.file);
+    const before = await stat(target).catch(() => undefined);
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(target, `${JSON.stringify(doc, null, '\t')}\n`, { mode: 0o600 });
+    if (
+      before !== undefined &&
+      (before.uid !== process.getuid?.() || before.gid !== process.getgid?.())
+    ) {
+      await chown(target, before.uid, before.gid);
+    }
   }
 }
 
-/** Asks a docker-credential-NAME helper for a registry's credentials (its "get" verb). */
-function runHelper(name: string, serverUrl: string): Promise<Credentials | undefined> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(`docker-credential-${name}`, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (err) =>
-      reject(
-        new ChrunError(
-          'CHRUN_REGISTRY_UNAUTHORIZED',
-          `credential helper docker-credential-${name}: ${reasonOf(err)}`,
-          { cause: err },
-        ),
-      ),
-    );
-    child.on('close', (code) => {
-      if (code !== 0) {
-        // Helpers say "credentials not found in native keychain" and exit 1: anonymous.
-        resolve(undefined);
-        return;
-      }
-      try {
-        const r = JSON.parse(out) as { Username?: string; Secret?: string };
-        resolve(
-          r.Secret === undefined ? undefined : { username: r.Username ?? '', password: r.Secret },
-        );
-      } catch (err) {
-        reject(
-          new ChrunError(
-            'CHRUN_REGISTRY_UNAUTHORIZED',
-            `credential helper docker-credential-${name}: bad output`,
-            { cause: err },
-          ),
-        );
-      }
-    });
-    child.stdin.end(serverUrl);
-  });
+/** The path a chain of symlinks ends at, whether or not that file exists yet. */
+async function followLinks(file: string): Promise<string> {
+  let current = file;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      link = await readlink(current);
+    } catch (err) {
+      // EINVAL: not a symlink; ENOENT: nothing there yet (a dangling link's end).
+      if (errnoCode(err) === 'EINVAL' || errnoCode(err) === 'ENOENT') return current;
+      throw new ChrunError('CHRUN_INVALID_ARGUMENT', `write ${file}: ${reasonOf(err)}`, {
+        cause: err,
+      });
+    }
+    current = path.resolve(path.dirname(current), link);
+  }
+  throw new ChrunError(
+    'CHRUN_INVALID_ARGUMENT',
+    `write ${file}: too many levels of symbolic links`,
+  );
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
@@ -89,7 +89,7 @@ test('endpoints: docker.io maps to registry-1, loopback gets plain HTTP as a fal
   ]);
 });
 
-test('credential helpers (credsStore, credHelpers) are asked when auths has nothing', async (t) => {
+test('credential helpers (credsStore, credHelpers) are asked first, auths is the fallback', async (t) => {
   const dir = await tempDir();
   t.after(dir.cleanup);
   const helper = path.join(dir.path, 'docker-credential-fake');
@@ -125,4 +125,120 @@ test('credential helpers (credsStore, credHelpers) are asked when auths has noth
     new DockerConfig(file).get('localhost:7000'),
     /docker-credential-missing-helper/,
   );
+});
+
+test('login writes through a symlinked config.json (the link stays, its target changes)', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const dotfiles = path.join(dir.path, 'dotfiles');
+  const home = path.join(dir.path, 'home', '.docker');
+  await mkdir(dotfiles, { recursive: true });
+  await mkdir(home, { recursive: true });
+  const target = path.join(dotfiles, 'docker.json');
+  await writeFile(target, JSON.stringify({ detachKeys: 'ctrl-x' }), { mode: 0o644 });
+  // A relative chain: config.json -> link2 -> ../../dotfiles/docker.json
+  await symlink('link2', path.join(home, 'config.json'));
+  await symlink('../../dotfiles/docker.json', path.join(home, 'link2'));
+  const cfg = new DockerConfig(path.join(home, 'config.json'));
+  await cfg.set('localhost:5000', { username: 'a', password: 'b' });
+  assert.ok((await lstat(path.join(home, 'config.json'))).isSymbolicLink());
+  assert.ok((await lstat(path.join(home, 'link2'))).isSymbolicLink());
+  const doc = JSON.parse(await readFile(target, 'utf8')) as { detachKeys: string; auths: object };
+  assert.equal(doc.detachKeys, 'ctrl-x');
+  assert.deepEqual(Object.keys(doc.auths), ['localhost:5000']);
+  assert.equal((await stat(target)).mode & 0o777, 0o600);
+  assert.deepEqual(await cfg.get('localhost:5000'), { username: 'a', password: 'b' });
+  assert.deepEqual(await readdir(home), ['config.json', 'link2']);
+
+  // A dangling link: its target is created, the link kept.
+  const dangling = path.join(dir.path, 'dangling.json');
+  await symlink(path.join(dotfiles, 'new', 'made.json'), dangling);
+  await new DockerConfig(dangling).set('localhost:5001', { username: 'c', password: 'd' });
+  assert.ok((await lstat(dangling)).isSymbolicLink());
+  assert.equal((await stat(path.join(dotfiles, 'new', 'made.json'))).mode & 0o777, 0o600);
+});
+
+async function fakeStoreHelper(
+  dir: string,
+  t: { after: (fn: () => void) => void },
+): Promise<string> {
+  // A docker-credential-helpers look-alike keeping one file per server in dir/secrets.
+  const helper = path.join(dir, 'docker-credential-vault');
+  const secrets = path.join(dir, 'secrets');
+  await mkdir(secrets);
+  await writeFile(
+    helper,
+    `#!/bin/sh
+set -e
+in=$(cat)
+case "$1" in
+  store)
+    case "$in" in *'"Username":"refuse"'*) echo "keychain locked"; exit 1 ;; esac
+    key=$(printf %s "$in" | sed 's/.*"ServerURL":"\\([^"]*\\)".*/\\1/' | tr '/:' '__')
+    printf %s "$in" > "${secrets}/$key" ;;
+  get)
+    key=$(printf %s "$in" | tr '/:' '__')
+    [ -f "${secrets}/$key" ] || { echo "credentials not found in native keychain"; exit 1; }
+    cat "${secrets}/$key" ;;
+  erase)
+    key=$(printf %s "$in" | tr '/:' '__')
+    [ -f "${secrets}/$key" ] || { echo "credentials not found in native keychain"; exit 1; }
+    rm "${secrets}/$key" ;;
+  *) exit 2 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${dir}:${oldPath ?? ''}`;
+  t.after(() => {
+    process.env.PATH = oldPath;
+  });
+  return secrets;
+}
+
+test('with credsStore or credHelpers, login stores the secret in the helper, never in the file', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  const secrets = await fakeStoreHelper(dir.path, t);
+  const file = path.join(dir.path, 'config.json');
+  await writeFile(file, JSON.stringify({ credsStore: 'vault' }));
+  const cfg = new DockerConfig(file);
+  await cfg.set('localhost:5000', { username: 'u', password: 'secret-pw' });
+  await cfg.set('docker.io', { username: 'hub', password: 'hub-pw' });
+  const text = await readFile(file, 'utf8');
+  assert.ok(!text.includes('secret-pw') && !text.includes('"auth"'), text);
+  const doc = JSON.parse(text) as { credsStore: string; auths: Record<string, object> };
+  assert.equal(doc.credsStore, 'vault');
+  assert.deepEqual(doc.auths, { 'localhost:5000': {}, 'https://index.docker.io/v1/': {} });
+  assert.deepEqual((await readdir(secrets)).sort(), [
+    'https___index.docker.io_v1_',
+    'localhost_5000',
+  ]);
+  assert.deepEqual(await cfg.get('localhost:5000'), { username: 'u', password: 'secret-pw' });
+  assert.deepEqual(await cfg.get('docker.io'), { username: 'hub', password: 'hub-pw' });
+
+  // A helper that refuses: the error names it and the file is unchanged.
+  await assert.rejects(
+    cfg.set('localhost:6000', { username: 'refuse', password: 'x' }),
+    /docker-credential-vault store: keychain locked/,
+  );
+  assert.equal(await readFile(file, 'utf8'), text);
+
+  assert.equal(await cfg.remove('localhost:5000'), true);
+  assert.deepEqual(await readdir(secrets), ['https___index.docker.io_v1_']);
+  assert.equal(await cfg.get('localhost:5000'), undefined);
+  assert.equal(await cfg.remove('localhost:5000'), false);
+
+  // credHelpers for one registry: that registry's secret goes to the helper only.
+  await writeFile(file, JSON.stringify({ credHelpers: { 'localhost:7000': 'vault' } }));
+  await cfg.set('localhost:7000', { username: 'v', password: 'helper-pw' });
+  await cfg.set('localhost:7001', { username: 'p', password: 'plain-pw' });
+  const mixed = JSON.parse(await readFile(file, 'utf8')) as { auths: Record<string, object> };
+  assert.deepEqual(mixed.auths['localhost:7000'], {});
+  assert.equal(
+    Buffer.from((mixed.auths['localhost:7001'] as { auth: string }).auth, 'base64').toString(),
+    'p:plain-pw',
+  );
+  assert.deepEqual(await cfg.get('localhost:7000'), { username: 'v', password: 'helper-pw' });
 });
