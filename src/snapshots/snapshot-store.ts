@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { mountAll, tryUnmount, type Mount } from '../sys/index.js';
+import { mountAll, planMount, tryUnmount, type Mount } from '../sys/index.js';
 import { ChrunError, errnoCode, reasonOf } from '../util/index.js';
 import { copyTree } from './copy-tree.js';
 import { diskUsage, type Usage } from './disk-usage.js';
@@ -189,12 +189,22 @@ export class SnapshotStore {
       // whiteouts, and an overlay without an upper directory cannot be remounted writable.
       // It needs two lowerdirs then: the empty directory makes the second.
       if (lowers.length === 1) lowers.push(this.empty);
-      return [
-        { type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${lowers.join(':')}`] },
-      ];
+      const mount: Mount = {
+        type: 'overlay',
+        source: 'overlay',
+        options: ['ro', `lowerdir=${lowers.join(':')}`],
+      };
+      planMount(mount);
+      return [mount];
     }
     const upper = path.join(dir, 'upper');
     const work = path.join(dir, 'work');
+    const mount: Mount = {
+      type: 'overlay',
+      source: 'overlay',
+      options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`],
+    };
+    planMount(mount); // an image the kernel cannot stack fails here, with the reason
     mkdirSync(upper, { mode: 0o755 });
     mkdirSync(work, { mode: 0o700 });
     // overlayfs shows the upper root's own attributes: give it those of the image's root.
@@ -202,13 +212,7 @@ export class SnapshotStore {
     lchownSync(upper, top.uid, top.gid);
     chmodSync(upper, top.mode & 0o7777);
     utimesSync(upper, top.atime, top.mtime);
-    return [
-      {
-        type: 'overlay',
-        source: 'overlay',
-        options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`],
-      },
-    ];
+    return [mount];
   }
 
   private copyMounts(dir: string, snaps: Snapshot[], readOnly: boolean): Mount[] {

@@ -105,6 +105,7 @@ export function planMount(m: Mount): MountCall[] {
   if (m.type === 'overlay') {
     const call: MountCall = { source: m.source, fstype: 'overlay', flags, data: data.join(',') };
     if (call.data.length >= MAX_DATA) compactLowerdirs(call, data);
+    checkOverlayLimits(call, data);
     return [call];
   }
   if ((flags & MS.BIND) !== 0) {
@@ -123,6 +124,28 @@ export function planMount(m: Mount): MountCall[] {
     return calls;
   }
   return [{ source: m.source, fstype: m.type, flags, data: data.join(',') }];
+}
+
+/** overlayfs's limit on the number of lower layers (OVL_MAX_STACK). */
+export const OVERLAY_MAX_LOWERS = 500;
+/** The kernel copies at most a page of mount data, NUL included. */
+const PAGE_DATA = 4095;
+
+/** Refuses, with the reason, an overlay the kernel would refuse for its size. */
+function checkOverlayLimits(call: MountCall, data: string[]): void {
+  const lowers = data.find((o) => o.startsWith('lowerdir='))?.split(':').length ?? 0;
+  if (lowers > OVERLAY_MAX_LOWERS) {
+    throw new ChrunError(
+      'CHRUN_UNSUPPORTED',
+      `mount overlay: ${lowers} layers, above overlayfs's limit of ${OVERLAY_MAX_LOWERS} lower directories`,
+    );
+  }
+  if (Buffer.byteLength(call.data) > PAGE_DATA) {
+    throw new ChrunError(
+      'CHRUN_UNSUPPORTED',
+      `mount overlay: ${lowers} layers need ${Buffer.byteLength(call.data)} bytes of mount options even with short relative paths, above the kernel's limit of ${PAGE_DATA}`,
+    );
+  }
 }
 
 function compactLowerdirs(call: MountCall, data: string[]): void {

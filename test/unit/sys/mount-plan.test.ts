@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makedev, MS, parseMountOptions, planMount, splitdev } from '../../../src/sys/index.js';
+import { isChrunError } from '../../../src/util/index.js';
 
 test('mount options split into flags and file system data', () => {
   const { flags, data } = parseMountOptions(['ro', 'nosuid', 'lowerdir=/a:/b', 'rw', 'nodev']);
@@ -36,6 +37,33 @@ test('an overlay with too many lowerdirs for a page gets relative lowerdirs and 
   assert.ok(call!.data.startsWith('lowerdir=l0abcdefgh/fs:l1abcdefgh/fs:'));
   assert.ok(call!.data.endsWith(',upperdir=/u,workdir=/w'));
   assert.ok(call!.data.length < 4096);
+});
+
+test('an overlay past the kernel limits is refused with the reason, not left to E2BIG', () => {
+  const lowers = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => `/var/lib/chrun/snapshots/overlay/layers/l${String(i).padStart(9, '0')}/fs`,
+    );
+  const mount = (n: number) => ({
+    type: 'overlay',
+    source: 'overlay',
+    options: [`lowerdir=${lowers(n).join(':')}`, 'upperdir=/u', 'workdir=/w'],
+  });
+  // 'lNNNNNNNNN/fs:' is 14 bytes: about 290 fit in a page once relative.
+  assert.ok(planMount(mount(280))[0]!.data.length <= 4095);
+  assert.throws(
+    () => planMount(mount(300)),
+    (e: unknown) =>
+      isChrunError(e, 'CHRUN_UNSUPPORTED') &&
+      /^mount overlay: 300 layers need 4\d{3} bytes of mount options even with short relative paths, above the kernel's limit of 4095$/.test(
+        e.message,
+      ),
+  );
+  assert.throws(
+    () => planMount(mount(501)),
+    /501 layers, above overlayfs's limit of 500 lower directories/,
+  );
 });
 
 test('makedev and splitdev agree with glibc', () => {
