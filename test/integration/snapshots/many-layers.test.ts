@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import { SnapshotStore, type UnpackLayer } from '../../../src/snapshots/index.js';
 import { planMount } from '../../../src/sys/index.js';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
