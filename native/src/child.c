@@ -2,12 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -45,6 +49,23 @@ static void op_fifo_wait(void)
 		fail(n < 0 ? errno : EPIPE, "exec fifo closed without a start");
 	close(cx.fifo_fd);
 	cx.fifo_fd = -1;
+}
+
+/* A new network namespace has only lo, and it is down: bring it up (as crun does). */
+static void op_loopback_up(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail(errno, "socket");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		fail(errno, "SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		fail(errno, "SIOCSIFFLAGS lo");
+	close(fd);
 }
 
 static void run_step(const struct step *s)
@@ -125,6 +146,7 @@ static void run_step(const struct step *s)
 		if (syscall(SYS_close_range, u, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
 			fail(errno, "close_range");
 		break;
+	case OP_LOOPBACK_UP: op_loopback_up(); break;
 	case OP_PDEATHSIG:
 		if (prctl(PR_SET_PDEATHSIG, cur_u32(&c), 0, 0, 0) < 0)
 			fail(errno, "pdeathsig");

@@ -3,6 +3,7 @@
  * forwards its reports, relays its pty and reports its exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -259,13 +261,30 @@ static int relay(int from, int to)
 	return 1;
 }
 
+static int rmtree_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* Runs the orphan steps, in plan order, once chrun has died before its container. */
 static void orphan_cleanup(void)
 {
 	for (uint32_t i = 0; i < o.pl->nsteps; i++) {
 		const struct step *s = &o.pl->steps[i];
 		struct cursor c;
 		cur_init(&c, s);
-		if (s->op == OP_ORPHAN_UNLINK) {
+		if (s->op == OP_ORPHAN_UMOUNT) {
+			umount2(cur_str(&c), MNT_DETACH);
+		} else if (s->op == OP_ORPHAN_RMTREE) {
+			/* depth first, never following symlinks nor crossing into another mount */
+			nftw(cur_str(&c), rmtree_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		} else if (s->op == OP_ORPHAN_UNLINK) {
 			unlink(cur_str(&c));
 		} else if (s->op == OP_ORPHAN_RMDIR) {
 			const char *path = cur_str(&c);

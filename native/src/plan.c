@@ -22,6 +22,8 @@ static const struct {
 	[OP_ORPHAN_UNLINK] = { "orphan-unlink", "s", 1 },
 	[OP_ORPHAN_RMDIR] = { "orphan-rmdir", "s", 1 },
 	[OP_CONSOLE_SOCKET] = { "console-socket", "s", 1 },
+	[OP_ORPHAN_UMOUNT] = { "orphan-umount", "s", 1 },
+	[OP_ORPHAN_RMTREE] = { "orphan-rmtree", "s", 1 },
 	[OP_SETNS] = { "setns", "su", 0 },
 	[OP_FORK] = { "fork", "", 0 },
 	[OP_MOUNT] = { "mount", "sssUsu", 0 },
@@ -58,6 +60,7 @@ static const struct {
 	[OP_EXEC] = { "exec", "svvs", 0 },
 	[OP_CLOSE_FDS] = { "close-fds", "u", 0 },
 	[OP_PDEATHSIG] = { "pdeathsig", "u", 0 },
+	[OP_LOOPBACK_UP] = { "loopback-up", "", 0 },
 };
 
 void cur_init(struct cursor *c, const struct step *s)

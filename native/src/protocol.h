@@ -40,6 +40,8 @@
 #define OP_ORPHAN_UNLINK 7 /* P str path: removed when chrun dies before the container */
 #define OP_ORPHAN_RMDIR 8  /* P str path: idem, a directory */
 #define OP_CONSOLE_SOCKET 9 /* P str path: send the pty master there instead of relaying */
+#define OP_ORPHAN_UMOUNT 10 /* P str path: detached (MNT_DETACH) if chrun dies first */
+#define OP_ORPHAN_RMTREE 11 /* P str path: a tree removed (not crossing mounts) if chrun dies first */
 
 #define OP_SETNS 20        /* C str path, u32 nstype */
 #define OP_FORK 21         /* C fork (CLONE_PARENT) to enter a joined pid namespace */
@@ -77,7 +79,8 @@
 #define OP_EXEC 53         /* C str file, strv argv, strv envp, str PATH (search when no '/') */
 #define OP_CLOSE_FDS 54    /* C u32 first fd to close (keeps 0..n-1 and the sync socket) */
 #define OP_PDEATHSIG 55    /* C u32 signal */
-#define OP_MAX 56
+#define OP_LOOPBACK_UP 56  /* C bring up lo in the container's network namespace */
+#define OP_MAX 57
 
 /* OP_CLONE flags */
 #define CLONE_F_ATTACHED 1u /* chrun holds the container: its death kills it and cleans up */

@@ -4,12 +4,9 @@ import { commands } from './commands/index.js';
 import { EXIT_ENGINE_ERROR, exitCodeOf } from './exit-codes.js';
 import { debugDetails, formatError } from './report.js';
 
-/** Thrown by a command to end the CLI with a given exit code (e.g. the container's). */
-export class ExitRequest extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
-}
+import { ExitRequest } from './exit-request.js';
+
+export { ExitRequest };
 
 export function buildProgram(): Command {
   const program = new Command('chrun')
@@ -17,6 +14,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help')
     .addOption(new Option('--root <dir>', 'keep all storage and state under DIR').env('CHRUN_ROOT'))
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });

@@ -1,14 +1,14 @@
 import type { ImageRecord } from '../image/index.js';
-import type { EnginePaths } from './paths.js';
+import type { ContainerStore } from './container-store.js';
 
 /**
  * Which containers use an image, for `rmi` and `image prune` (which refuse to remove an
- * image in use unless forced). The runtime fills this in from its container records;
- * until containers exist, no image is in use.
- *
- * Returns the names (or IDs) of the containers whose image is `record` (matched by its
- * image ID `record.id` or manifest digest `record.target.digest`).
+ * image in use unless forced): every container record, running or stopped, whose image ID
+ * is the record's (as docker counts them). Returns their names.
  */
-export function containersUsingImage(_paths: EnginePaths, _record: ImageRecord): Promise<string[]> {
-  return Promise.resolve([]);
+export function containersUsingImage(store: ContainerStore, record: ImageRecord): string[] {
+  return store
+    .list()
+    .filter((c) => c.imageId === record.id)
+    .map((c) => c.name);
 }

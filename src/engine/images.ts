@@ -29,25 +29,45 @@ import {
   type RemoveResult,
   type Unpacker,
 } from '../image/index.js';
-import type { EnginePaths } from './paths.js';
+import type { SnapshotStore } from '../snapshots/index.js';
+import type { ContainerStore } from './container-store.js';
+import { collectSnapshots, snapshotUnpacker } from './image-unpacker.js';
 import { containersUsingImage } from './image-users.js';
+import type { EnginePaths } from './paths.js';
+
+/** What the image operations need from the rest of the engine (built lazily). */
+export interface EngineImagesDeps {
+  snapshots: () => SnapshotStore;
+  containers: () => ContainerStore;
+}
 
 /**
  * The engine's image operations: the image store of this engine's paths, with the hooks
  * other areas plug in: the snapshotter's unpack step (run by pull/load/import before a
- * name is registered) and the runtime's view of which containers use an image.
+ * name is registered; a hostile or corrupt layer fails the operation and registers nothing),
+ * layer snapshots collected once no image or container needs them, and the container records'
+ * view of which containers use an image.
  */
 export class EngineImages {
   readonly store: ImageStore;
-  /** Set by the snapshotter: applies an image's layers. Undefined: images are not unpacked. */
+  /** Applies an image's layers into the snapshot store. Undefined: images are not unpacked. */
   unpacker: Unpacker | undefined;
 
-  constructor(private readonly paths: EnginePaths) {
+  constructor(
+    paths: EnginePaths,
+    private readonly deps: EngineImagesDeps,
+  ) {
     this.store = new ImageStore({ content: paths.content, images: paths.images, tmp: paths.tmp });
+    this.unpacker = snapshotUnpacker(deps.snapshots);
   }
 
   private users = (record: ImageRecord): Promise<string[]> =>
-    containersUsingImage(this.paths, record);
+    Promise.resolve(containersUsingImage(this.deps.containers(), record));
+
+  /** Removes layer snapshots that no image or container needs any more. */
+  collectSnapshots(): Promise<string[]> {
+    return collectSnapshots(this.store, this.deps.snapshots());
+  }
 
   pull(reference: string, options: PullOptions = {}): Promise<PullResult> {
     return pull(this.store, reference, {
@@ -73,16 +93,20 @@ export class EngineImages {
     return this.store.resolve(name);
   }
 
-  remove(name: string, options: { force?: boolean } = {}): Promise<RemoveResult> {
-    return removeImage(this.store, name, { ...options, users: this.users });
+  async remove(name: string, options: { force?: boolean } = {}): Promise<RemoveResult> {
+    const result = await removeImage(this.store, name, { ...options, users: this.users });
+    if (result.deleted.length > 0) await this.collectSnapshots();
+    return result;
   }
 
   tag(source: string, target: string): Promise<ImageRecord> {
     return tagImage(this.store, source, target);
   }
 
-  prune(options: { all?: boolean } = {}): Promise<PruneResult> {
-    return pruneImages(this.store, { ...options, users: this.users });
+  async prune(options: { all?: boolean } = {}): Promise<PruneResult> {
+    const result = await pruneImages(this.store, { ...options, users: this.users });
+    await this.collectSnapshots();
+    return result;
   }
 
   /** `load`: images from a docker or OCI archive (file, stream) or an OCI layout directory. */

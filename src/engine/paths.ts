@@ -12,6 +12,8 @@ export interface EnginePaths {
   readonly images: string;
   /** Applied layer snapshots and container writable layers. */
   readonly snapshots: string;
+  /** Container records (one directory per container) and the names they hold. */
+  readonly containers: string;
   /** Runtime state: container records, sockets, exec fifos, locks. Cleared on reboot. */
   readonly state: string;
   /** Temporary files that must be on the storage file system (for atomic renames). */
@@ -35,6 +37,7 @@ export function resolvePaths(root?: string): EnginePaths {
     content: path.join(storage, 'content'),
     images: path.join(storage, 'images'),
     snapshots: path.join(storage, 'snapshots'),
+    containers: path.join(storage, 'containers'),
     state,
     tmp: path.join(storage, 'tmp'),
   };

@@ -7,6 +7,8 @@ export interface ContainerCgroup {
   readonly placement: CgroupPlacement;
   /** Every directory made for the container (recorded, removed on delete). */
   readonly paths: string[];
+  /** The limits written, control file by control file (for `--explain`). */
+  readonly applied?: { writes: readonly { file: string; value: string }[] };
   /** True when the kernel killed a process of the container for memory. */
   oomKilled(): Promise<boolean>;
   /**

@@ -14,6 +14,7 @@ import {
   SIGKILL,
   bpfLengthError,
   capMask,
+  capNames,
   type Plan,
   type PlanStep,
   type SeccompRules,
@@ -53,6 +54,10 @@ export interface CompileInput {
   /** Files, then directories, to remove if chrun dies before the container (state records). */
   orphanFiles?: string[];
   orphanDirs?: string[];
+  /** Host mount points to detach if chrun dies first (a root mounted for chroot isolation). */
+  orphanUnmounts?: string[];
+  /** Trees to remove if chrun dies first (the writable layer and record of a `--rm` container). */
+  orphanTrees?: string[];
   /** chrun holds the container (attached run): chrun's death kills it and cleans up. */
   attached: boolean;
   /** The helper leaves once the container is ready (an OCI caller's subreaper reaps it). */
@@ -351,7 +356,7 @@ export function compilePlan(input: CompileInput): Plan {
     cgroupDir: input.cgroup?.cloneInto ?? '',
     attached: input.attached,
     detach: input.detach ?? false,
-    what: `clone (new namespaces: ${nsNames.length > 0 ? nsNames.join(', ') : 'none'}${
+    what: `clone (flags 0x${cloneFlags.toString(16)}, new namespaces: ${nsNames.length > 0 ? nsNames.join(', ') : 'none'}${
       input.cgroup?.cloneInto !== undefined ? `; into cgroup ${input.cgroup.cloneInto}` : ''
     })`,
   });
@@ -364,9 +369,11 @@ export function compilePlan(input: CompileInput): Plan {
     plan.push({ op: 'setgroups-deny', what: 'deny setgroups' });
     plan.push({ op: 'gid-map', map: idMap(linux.gidMappings ?? []), what: 'write gid_map' });
   }
+  for (const m of input.orphanUnmounts ?? []) plan.push({ op: 'orphan-umount', path: m });
   for (const f of input.orphanFiles ?? []) plan.push({ op: 'orphan-unlink', path: f });
   for (const d of input.cgroup?.cleanup ?? []) plan.push({ op: 'orphan-rmdir', path: d });
   for (const d of input.orphanDirs ?? []) plan.push({ op: 'orphan-rmdir', path: d });
+  for (const d of input.orphanTrees ?? []) plan.push({ op: 'orphan-rmtree', path: d });
 
   // ---- container side ----
   const joinSorted = [...joins].sort(
@@ -527,6 +534,9 @@ export function compilePlan(input: CompileInput): Plan {
 
   // ---- inside the root ----
   if (!exec) plan.push(...insideRoot(input, chrootOnly, has, joins));
+  // a new network namespace has only lo, down: bring it up (crun does; docker's none has it)
+  if ((cloneFlags & CLONE.NEWNET) !== 0 && !exec)
+    plan.push({ op: 'loopback-up', what: 'bring up the loopback interface lo' });
   const cwd = proc.cwd;
   if (!path.isAbsolute(cwd)) invalid(`config.json: process.cwd ${cwd} must be absolute`);
   if (proc.oomScoreAdj !== undefined) {
@@ -632,7 +642,14 @@ export function compilePlan(input: CompileInput): Plan {
   plan.push({ op: 'setgid', gid: user.gid, what: `setgid ${user.gid}` });
   plan.push({ op: 'setuid', uid: user.uid, what: `setuid ${user.uid}` });
   if (caps !== undefined) {
-    plan.push({ op: 'caps', effective, permitted, inheritable, what: 'set capabilities' });
+    const kept = capNames(permitted).map((c) => c.replace(/^CAP_/, '').toLowerCase());
+    plan.push({
+      op: 'caps',
+      effective,
+      permitted,
+      inheritable,
+      what: `set capabilities (keep ${kept.length}: ${kept.length > 0 ? kept.join(' ') : 'none'})`,
+    });
     if (ambient !== 0n)
       plan.push({ op: 'ambient', caps: ambient, what: 'raise ambient capabilities' });
   }

@@ -17,6 +17,8 @@ const HOST = new Set([
   'setgroups-deny',
   'orphan-unlink',
   'orphan-rmdir',
+  'orphan-umount',
+  'orphan-rmtree',
   'console-socket',
 ]);
 
@@ -28,7 +30,7 @@ export function explainPlan(
 ): ExplainStep[] {
   const out: ExplainStep[] = phases.map((p) => ({ side: 'chrun', what: p.what, usec: p.usec }));
   plan.forEach((s, i) => {
-    if (s.op === 'orphan-unlink' || s.op === 'orphan-rmdir') return; // only if chrun dies
+    if (s.op.startsWith('orphan-')) return; // only if chrun dies
     out.push({
       side: HOST.has(s.op) ? 'host' : 'container',
       what: describeStep(s),

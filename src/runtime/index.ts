@@ -26,3 +26,4 @@ export type { RunOptions } from './run.js';
 export type { ExecOptions } from './exec.js';
 export type { LaunchOptions } from './launch.js';
 export { parseOciMountOptions } from './mount-options.js';
+export { procStat, isAlive } from './proc-info.js';

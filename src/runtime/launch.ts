@@ -33,6 +33,22 @@ export interface LaunchOptions {
   consoleSize?: { rows: number; cols: number };
   /** OCI --console-socket: hand the pty master to this unix socket instead of relaying it. */
   consoleSocket?: string;
+  /** Host mount points the helper detaches if this process dies before the container. */
+  orphanUnmounts?: string[];
+  /** Trees the helper removes if this process dies before the container (attached only). */
+  orphanTrees?: string[];
+}
+
+/** "create cgroups /sys/fs/cgroup/pids/chrun/ID, ... (pids.max=10, ...)" for --explain. */
+function describeCgroups(cgroup: ContainerCgroup): string {
+  const limits = (cgroup.applied?.writes ?? [])
+    .filter((w) => !w.file.endsWith('/devices.deny') && !w.file.endsWith('/devices.allow'))
+    .map((w) => `${path.basename(w.file)}=${w.value}`);
+  const devices = (cgroup.applied?.writes ?? []).filter((w) =>
+    /\/devices\.(allow|deny)$/.test(w.file),
+  ).length;
+  const parts = [...limits, ...(devices > 0 ? [`${devices} device rules`] : [])];
+  return `create cgroups ${cgroup.paths.join(', ')}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
 }
 
 export interface Launched {
@@ -94,7 +110,7 @@ export async function launch(
         'create container: device rules on a cgroup v2 host need an eBPF device filter, which chrun cannot load yet',
       );
     }
-    if (cgroup !== undefined) phase('create cgroups and set limits');
+    if (cgroup !== undefined) phase(describeCgroups(cgroup));
     const seccomp = spec.linux?.seccomp;
     const rules = seccomp === undefined ? undefined : seccompRules(seccomp);
     const bpf =
@@ -130,6 +146,8 @@ export async function launch(
           ]
         : undefined,
       orphanDirs: attached ? [dir] : undefined,
+      orphanUnmounts: opts.orphanUnmounts,
+      orphanTrees: attached ? opts.orphanTrees : undefined,
       attached,
       detach: mode.keep === 'reparent',
       init: opts.init,

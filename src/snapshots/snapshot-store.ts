@@ -15,6 +15,7 @@ import { ChrunError, errnoCode, reasonOf } from '../util/index.js';
 import { copyTree } from './copy-tree.js';
 import { diskUsage, type Usage } from './disk-usage.js';
 import { LayerStore, safeReaddir, type Snapshot } from './layer-store.js';
+import { readImageFile } from './image-file.js';
 import { overlaySupported } from './overlay-probe.js';
 import {
   unpackCopy,
@@ -133,6 +134,26 @@ export class SnapshotStore {
       }
       return snap;
     });
+  }
+
+  /**
+   * A regular file of the unpacked image `chainIds` (bottom to top) as its containers see it,
+   * read without mounting (symlinks resolved inside the image): /etc/passwd and /etc/group for
+   * `--user`. Undefined when the image has no such file.
+   */
+  readImageFile(chainIds: readonly string[], file: string): Promise<Buffer | undefined> {
+    if (chainIds.length === 0) return Promise.resolve(undefined);
+    const layers = this.snapshots(chainIds)
+      .map((s) => s.fs)
+      .reverse();
+    return readImageFile(layers, this.snapshotter, file);
+  }
+
+  /** The chain IDs (of `chainIds`, bottom to top) whose snapshot is not unpacked in this store. */
+  missing(chainIds: readonly string[]): string[] {
+    const store = this.stores[this.snapshotter];
+    const ids = this.snapshotter === 'copy' ? chainIds.slice(-1) : chainIds;
+    return ids.filter((id) => store.get(id) === undefined);
   }
 
   private dirOf(key: string): string {

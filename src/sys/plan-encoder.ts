@@ -116,6 +116,8 @@ function args(w: Writer, s: PlanStep): void {
     case 'fifo':
     case 'orphan-unlink':
     case 'orphan-rmdir':
+    case 'orphan-umount':
+    case 'orphan-rmtree':
     case 'console-socket':
     case 'rootfs':
     case 'chroot':
@@ -212,6 +214,7 @@ function args(w: Writer, s: PlanStep): void {
     case 'ready':
     case 'fifo-wait':
     case 'reaper':
+    case 'loopback-up':
       return;
   }
 }

@@ -52,6 +52,8 @@ export type PlanStep = Base &
     | { op: 'setgroups-deny' }
     | { op: 'orphan-unlink'; path: string }
     | { op: 'orphan-rmdir'; path: string }
+    | { op: 'orphan-umount'; path: string }
+    | { op: 'orphan-rmtree'; path: string }
     | { op: 'console-socket'; path: string }
     | { op: 'setns'; path: string; nstype: number }
     | { op: 'fork' }
@@ -110,6 +112,7 @@ export type PlanStep = Base &
     | { op: 'exec'; file: string; argv: string[]; env: string[]; searchPath: string }
     | { op: 'close-fds'; first: number }
     | { op: 'pdeathsig'; signal: number }
+    | { op: 'loopback-up' }
   );
 
 export type Plan = readonly PlanStep[];

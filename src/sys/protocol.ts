@@ -36,6 +36,8 @@ export const OP = {
   'orphan-unlink': 7,
   'orphan-rmdir': 8,
   'console-socket': 9,
+  'orphan-umount': 10,
+  'orphan-rmtree': 11,
   setns: 20,
   fork: 21,
   mount: 22,
@@ -72,6 +74,7 @@ export const OP = {
   exec: 53,
   'close-fds': 54,
   pdeathsig: 55,
+  'loopback-up': 56,
 } as const;
 
 export type OpName = keyof typeof OP;
@@ -86,6 +89,8 @@ export const HOST_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'setgroups-deny',
   'orphan-unlink',
   'orphan-rmdir',
+  'orphan-umount',
+  'orphan-rmtree',
   'console-socket',
 ]);
 

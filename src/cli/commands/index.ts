@@ -9,13 +9,19 @@ import { register as login } from './login.js';
 import { register as logout } from './logout.js';
 import { register as pull } from './pull.js';
 import { register as push } from './push.js';
+import { register as ps } from './ps.js';
+import { register as rm } from './rm.js';
 import { register as rmi } from './rmi.js';
+import { register as run } from './run.js';
 import { register as save } from './save.js';
 import { register as system } from './system.js';
 import { register as tag } from './tag.js';
 
 /** Every CLI command, in the order `chrun --help` lists them. */
 export const commands: readonly ((program: Command) => void)[] = [
+  run,
+  ps,
+  rm,
   pull,
   push,
   images,
