@@ -12,6 +12,7 @@ PACKAGES=(
   iproute2 iptables nftables util-linux zstd containernetworking-plugins
   # what the tests use: images, a real registry, independent peers
   busybox-static docker-registry skopeo umoci apache2-utils tar procps oci-image-tool openssl attr libcap2-bin
+  python3
 )
 
 missing=()

@@ -304,3 +304,27 @@ test('every step has words for errors and --explain', () => {
   const proc = compile(spec).find((s) => s.op === 'mount' && s.fstype === 'proc');
   assert.equal(proc && describeStep(proc), 'mount proc on /proc');
 });
+
+test('a new network namespace gets lo up inside; orphan unmounts and trees come in order', () => {
+  const p = compile(defaultSpec(['true']), {
+    orphanUnmounts: ['/m/rootfs'],
+    orphanTrees: ['/s/layer', '/s/record'],
+    orphanFiles: ['/run/x/state.json'],
+  });
+  const o = ops(p);
+  assert.equal(o.filter((x) => x === 'loopback-up').length, 1);
+  assert.ok(o.indexOf('loopback-up') > o.indexOf('pivot-root'));
+  assert.ok(o.indexOf('loopback-up') < o.indexOf('caps'));
+  assert.deepEqual(
+    p.filter((s) => s.op.startsWith('orphan-')).map((s) => `${s.op} ${'path' in s ? s.path : ''}`),
+    [
+      'orphan-umount /m/rootfs',
+      'orphan-unlink /run/x/state.json',
+      'orphan-rmtree /s/layer',
+      'orphan-rmtree /s/record',
+    ],
+  );
+  const spec = defaultSpec(['true']);
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'network');
+  assert.ok(!ops(compile(spec)).includes('loopback-up'), 'no new netns, lo is left alone');
+});
