@@ -33,8 +33,9 @@ static struct {
 	const struct plan *pl;
 	int inner, sigfd, fifo, console, master;
 	pid_t pid;
-	int status, exited, node_open, inner_open, error_seen, exec_pending, stdin_open;
+	int status, exited, node_open, inner_open, error_seen, exec_pending, stdin_open, raw;
 	unsigned cflags;
+	struct termios saved; /* our stdin terminal's settings before raw mode */
 } o = { .inner = -1, .sigfd = -1, .fifo = -1, .console = -1, .master = -1 };
 
 static void write_proc(pid_t pid, const char *file, const char *data)
@@ -125,6 +126,24 @@ static void do_clone(const struct step *s, uint32_t index)
 	o.pid = (pid_t)pid;
 	o.inner = sv[0];
 	o.inner_open = 1;
+}
+
+/* `run -it`: the terminal we relay is raw (as runc and docker make it) until the container ends. */
+static void tty_raw(void)
+{
+	if (!(o.cflags & CLONE_F_RAW_TTY) || !isatty(0) || tcgetattr(0, &o.saved) < 0)
+		return;
+	struct termios raw = o.saved;
+	cfmakeraw(&raw);
+	if (tcsetattr(0, TCSANOW, &raw) == 0)
+		o.raw = 1;
+}
+
+static void tty_restore(void)
+{
+	if (o.raw)
+		tcsetattr(0, TCSANOW, &o.saved);
+	o.raw = 0;
 }
 
 static void send_pid(void)
@@ -393,9 +412,11 @@ int init_main(int in, int out, uint16_t tag, const uint8_t *plan, size_t len)
 		timing_add(i, now_us() - t0);
 	}
 	timing_flush();
+	tty_raw(); /* the host steps can no longer fail: nothing leaves the terminal raw */
 	if (send_frame(o.inner, M_GO, 0, NULL, 0) < 0)
 		fail(errno, "release the container process");
 	loop();
+	tty_restore();
 	int32_t st = o.status;
 	send_frame(o.node_out, M_EXIT, report_aux, &st, 4);
 	if (!o.node_open)

@@ -85,6 +85,7 @@
 /* OP_CLONE flags */
 #define CLONE_F_ATTACHED 1u /* chrun holds the container: its death kills it and cleans up */
 #define CLONE_F_DETACH 2u   /* exit once the container is ready; the caller's subreaper reaps */
+#define CLONE_F_RAW_TTY 4u  /* relaying a pty: our stdin terminal is raw until the container ends */
 
 /* OP_MOUNT flags */
 #define MNT_F_IN_ROOT 1u  /* target is a container path, resolved inside the root */

@@ -183,6 +183,7 @@ export async function runContainer(
       spec: made.spec,
       stdio: o.stdio ? [...o.stdio] : ['pipe', 'pipe', 'pipe'],
       init: o.init === true,
+      rawTty: o.tty === true && o.stdio?.[0] === 'inherit',
       ...(isolation === 'full' ? { rootMounts: root.mounts } : {}),
       ...(o.consoleSize !== undefined ? { consoleSize: o.consoleSize } : {}),
       ...(mountedRoot !== undefined ? { orphanUnmounts: [mountedRoot] } : {}),

@@ -68,6 +68,8 @@ export interface CompileInput {
   consoleSize?: { rows: number; cols: number };
   /** A unix socket to hand the pty master to (OCI --console-socket) instead of relaying it. */
   consoleSocket?: string;
+  /** Relaying the pty: the helper makes the terminal on its stdin raw while it does. */
+  rawTty?: boolean;
   /** The compiled seccomp filter (from the cache); without it the helper builds it. */
   seccompBpf?: Buffer;
   seccompRules?: SeccompRules;
@@ -356,6 +358,7 @@ export function compilePlan(input: CompileInput): Plan {
     cgroupDir: input.cgroup?.cloneInto ?? '',
     attached: input.attached,
     detach: input.detach ?? false,
+    rawTty: input.rawTty === true && proc.terminal === true && input.consoleSocket === undefined,
     what: `clone (flags 0x${cloneFlags.toString(16)}, new namespaces: ${nsNames.length > 0 ? nsNames.join(', ') : 'none'}${
       input.cgroup?.cloneInto !== undefined ? `; into cgroup ${input.cgroup.cloneInto}` : ''
     })`,

@@ -33,6 +33,12 @@ export interface LaunchOptions {
   consoleSize?: { rows: number; cols: number };
   /** OCI --console-socket: hand the pty master to this unix socket instead of relaying it. */
   consoleSocket?: string;
+  /**
+   * With process.terminal relayed to `stdio`: the helper puts the terminal on stdin in raw
+   * mode (as runc and docker do for `-it`) and restores it when the container ends, even if
+   * this process is killed meanwhile.
+   */
+  rawTty?: boolean;
   /** Host mount points the helper detaches if this process dies before the container. */
   orphanUnmounts?: string[];
   /** Trees the helper removes if this process dies before the container (attached only). */
@@ -153,6 +159,7 @@ export async function launch(
       init: opts.init,
       consoleSize: opts.consoleSize,
       consoleSocket: opts.consoleSocket,
+      rawTty: opts.rawTty,
       seccompBpf: bpf,
       seccompRules: rules,
       bindSourceIsFile: isFile,

@@ -129,7 +129,11 @@ function args(w: Writer, s: PlanStep): void {
     case 'clone':
       w.u64(s.flags)
         .str(s.cgroupDir)
-        .u32((s.attached ? CLONE_F.ATTACHED : 0) | (s.detach ? CLONE_F.DETACH : 0));
+        .u32(
+          (s.attached ? CLONE_F.ATTACHED : 0) |
+            (s.detach ? CLONE_F.DETACH : 0) |
+            (s.rawTty === true ? CLONE_F.RAW_TTY : 0),
+        );
       return;
     case 'cgroup-join':
       w.str(s.procs);

@@ -45,6 +45,11 @@ export type PlanStep = Base &
         attached: boolean;
         /** The helper exits once the container is ready (an OCI caller reaps it). */
         detach: boolean;
+        /**
+         * The helper relays a pty: it puts the terminal on its stdin in raw mode (cfmakeraw)
+         * while it does, and restores it when the container ends (`run -it`).
+         */
+        rawTty?: boolean;
       }
     | { op: 'cgroup-join'; procs: string }
     | { op: 'uid-map'; map: string }

@@ -94,5 +94,5 @@ export const HOST_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'console-socket',
 ]);
 
-export const CLONE_F = { ATTACHED: 1, DETACH: 2 } as const;
+export const CLONE_F = { ATTACHED: 1, DETACH: 2, RAW_TTY: 4 } as const;
 export const MNT_F = { IN_ROOT: 1, MKDIR: 2, MKFILE: 4, OPTIONAL: 8 } as const;

@@ -4,6 +4,7 @@
   pty-drive.py ROWS COLS COMMAND [ARG...]
 
 Standard input is typed into the terminal; what the terminal shows goes to standard output.
+A cursor position query (ESC [6n) is answered as a terminal does.
 File descriptor 3, if open, takes control lines: "resize ROWS COLS" changes the window size
 (the kernel then sends SIGWINCH to the foreground process). Exits with the command's status
 (128 + N for a signal N).
@@ -24,16 +25,16 @@ def winsize(fd, rows, cols):
 def main():
     rows, cols = int(sys.argv[1]), int(sys.argv[2])
     argv = sys.argv[3:]
+    try:
+        control_fd = fcntl.fcntl(3, fcntl.F_DUPFD_CLOEXEC, 10)
+        os.close(3)
+    except OSError:
+        control_fd = None
     pid, master = pty.fork()
     if pid == 0:
         os.execvp(argv[0], argv)
     winsize(master, rows, cols)
-    inputs = [master, 0]
-    try:
-        os.fstat(3)
-        inputs.append(3)
-    except OSError:
-        pass
+    inputs = [master, 0] + ([control_fd] if control_fd is not None else [])
     control = b""
     status = None
     while True:
@@ -59,6 +60,9 @@ def main():
                         _, status = os.waitpid(pid, 0)
                     continue
                 os.write(1, data)
+                # answer a cursor position query as a terminal does (busybox ash asks one)
+                if b"\x1b[6n" in data:
+                    os.write(master, b"\x1b[1;1R")
             elif fd == 0:
                 if not data:
                     inputs.remove(0)
@@ -66,7 +70,7 @@ def main():
                     os.write(master, data)
             else:
                 if not data:
-                    inputs.remove(3)
+                    inputs.remove(control_fd)
                     continue
                 control += data
                 while b"\n" in control:

@@ -102,6 +102,8 @@ export interface LiveChrun {
   /** Writes a control line to the pty driver (fd 3), e.g. "resize 30 100". */
   control(line: string): void;
   done: Promise<CliResult>;
+  /** SIGKILL (a failed test's cleanup; the helper then removes the container). */
+  kill(): Promise<void>;
 }
 
 function live(
@@ -165,6 +167,10 @@ function live(
     write: (text) => input.write(text),
     control: (line) => (child.stdio[3] as NodeJS.WritableStream).write(`${line}\n`),
     done,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await done.catch(() => undefined);
+    },
   };
 }
 

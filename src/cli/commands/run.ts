@@ -1,8 +1,10 @@
 import { isatty } from 'node:tty';
 import { Option, type Command } from 'commander';
-import type { ContainerRunOptions } from '../../engine/index.js';
+import type { Container, ContainerRunOptions } from '../../engine/index.js';
+import { formatExplain } from '../../runtime/index.js';
 import { contextFrom } from '../context.js';
 import { ExitRequest } from '../exit-request.js';
+import { ProgressDisplay } from '../progress.js';
 
 const many = (v: string, acc: string[]): string[] => [...acc, v];
 
@@ -103,9 +105,9 @@ export function defineRun(cmd: Command): Command {
       const ctx = contextFrom(c);
       const engine = await ctx.engine();
       const tty = f.tty === true;
-      // process.stdin is only touched for raw mode: the helper reads fd 0, not this process
-      const raw = tty && f.interactive === true;
-      if (raw && !isatty(0)) throw new Error('the input device is not a TTY');
+      // this process never reads its stdin: the helper relays it (and makes the terminal raw)
+      if (tty && f.interactive === true && !isatty(0))
+        throw new Error('the input device is not a TTY');
       const termOut = tty && isatty(1);
       const options: ContainerRunOptions = {
         ...(command.length > 0 ? { command } : {}),
@@ -142,32 +144,32 @@ export function defineRun(cmd: Command): Command {
         onPullStart: (name) => process.stderr.write(`Unable to find image '${name}' locally\n`),
       };
       if (f.pull !== 'never') {
-        const { ProgressDisplay } = await import('../progress.js');
-        const display = new ProgressDisplay(process.stderr);
-        options.onPull = (e) => display.event(e);
+        let display: ProgressDisplay | undefined;
+        options.onPull = (e) => (display ??= new ProgressDisplay(process.stderr)).event(e);
       }
-      const container = await engine.run(image, options);
-
-      // the container's stdio is this process's: forward signals, keep the terminal raw
-      const forward = (sig: NodeJS.Signals): void => container.kill(sig);
-      for (const sig of FORWARDED) process.on(sig, forward);
+      // the container's stdio is this process's: signals go to the container (those that
+      // come before it runs, once it does), window size changes to its terminal
+      let container: Container | undefined;
+      const early: NodeJS.Signals[] = [];
+      const forward = (sig: NodeJS.Signals): void => {
+        if (container === undefined) early.push(sig);
+        else container.kill(sig);
+      };
       const resize = (): void => {
         const [cols, rows] = process.stdout.getWindowSize();
-        container.resize(rows, cols);
+        container?.resize(rows, cols);
       };
-      if (raw) process.stdin.setRawMode(true);
+      for (const sig of FORWARDED) process.on(sig, forward);
       if (termOut) process.on('SIGWINCH', resize);
-      if (f.explain === true) {
-        const { formatExplain } = await import('../../runtime/index.js');
-        process.stderr.write(`${formatExplain(container.explain())}\n`);
-      }
       let exitCode: number;
       try {
+        container = await engine.run(image, options);
+        for (const sig of early) container.kill(sig);
+        if (f.explain === true) process.stderr.write(`${formatExplain(container.explain())}\n`);
         const exit = await container.wait();
         if (exit.oomKilled) process.stderr.write('container killed: out of memory\n');
         exitCode = exit.exitCode;
       } finally {
-        if (raw) process.stdin.setRawMode(false);
         for (const sig of FORWARDED) process.off(sig, forward);
         process.off('SIGWINCH', resize);
       }
