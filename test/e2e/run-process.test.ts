@@ -178,7 +178,7 @@ testNoLeaks('--explain prints every isolation step with its microseconds', opts,
   ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stderr.trimEnd().split('\n');
-  for (const l of lines) assert.match(l, /^\s*(\d+|-) us  (chrun|host|container)\s+\S/, l);
+  for (const l of lines) assert.match(l, /^\s*(\d+|-) us {2}(chrun|host|container)\s+\S/, l);
   const has = (re: RegExp): void =>
     assert.ok(
       lines.some((l) => re.test(l)),
@@ -199,5 +199,5 @@ testNoLeaks('--explain prints every isolation step with its microseconds', opts,
   has(/container bring up the loopback interface lo/);
   has(/container mask \/proc\/kcore/);
   has(/container make \/proc\/sys read-only/);
-  has(/- us  container exec true/);
+  has(/- us {2}container exec true/);
 });

@@ -73,7 +73,7 @@ test('a running container whose holder died reads as exited (137)', async (t) =>
   const child = spawnSync('true');
   assert.equal(child.status, 0);
   store.create({
-    ...info(A, { status: 'running', holder: { pid: child.pid!, start: 1 } }),
+    ...info(A, { status: 'running', holder: { pid: child.pid, start: 1 } }),
     name: 'gone',
   });
   const live = store.get(A);
