@@ -147,6 +147,10 @@ static void run_step(const struct step *s)
 			fail(errno, "close_range");
 		break;
 	case OP_LOOPBACK_UP: op_loopback_up(); break;
+	case OP_UNSHARE:
+		if (unshare((int)cur_u32(&c)) < 0)
+			fail(errno, "unshare");
+		break;
 	case OP_PDEATHSIG:
 		if (prctl(PR_SET_PDEATHSIG, cur_u32(&c), 0, 0, 0) < 0)
 			fail(errno, "pdeathsig");

@@ -61,6 +61,7 @@ static const struct {
 	[OP_CLOSE_FDS] = { "close-fds", "u", 0 },
 	[OP_PDEATHSIG] = { "pdeathsig", "u", 0 },
 	[OP_LOOPBACK_UP] = { "loopback-up", "", 0 },
+	[OP_UNSHARE] = { "unshare", "u", 0 },
 };
 
 void cur_init(struct cursor *c, const struct step *s)

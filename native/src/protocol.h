@@ -80,7 +80,8 @@
 #define OP_CLOSE_FDS 54    /* C u32 first fd to close (keeps 0..n-1 and the sync socket) */
 #define OP_PDEATHSIG 55    /* C u32 signal */
 #define OP_LOOPBACK_UP 56  /* C bring up lo in the container's network namespace */
-#define OP_MAX 57
+#define OP_UNSHARE 57      /* C u32 CLONE_NEW* flags: namespaces made after the cgroups are joined */
+#define OP_MAX 58
 
 /* OP_CLONE flags */
 #define CLONE_F_ATTACHED 1u /* chrun holds the container: its death kills it and cleans up */

@@ -335,6 +335,11 @@ export function compilePlan(input: CompileInput): Plan {
     else cloneFlags |= NS_FLAGS[ns.type];
   }
   const has = (t: LinuxNamespaceType): boolean => seen.has(t);
+  // v1 cgroups are joined after the clone: a cgroup namespace made at the clone would be
+  // rooted at chrun's cgroups, not the container's. Make it once they are joined (as runc).
+  const lateCgroupNs =
+    (cloneFlags & CLONE.NEWCGROUP) !== 0 && (input.cgroup?.procs ?? []).length > 0;
+  if (lateCgroupNs) cloneFlags &= ~CLONE.NEWCGROUP;
   const newUserNs = (cloneFlags & CLONE.NEWUSER) !== 0;
   const rootfs = input.rootfs;
   const bundleDir = path.dirname(rootfs);
@@ -351,6 +356,7 @@ export function compilePlan(input: CompileInput): Plan {
   }
   const nsNames = namespaces
     .filter((n) => n.path === undefined || n.path === '')
+    .filter((n) => !(lateCgroupNs && n.type === 'cgroup'))
     .map((n) => n.type);
   plan.push({
     op: 'clone',
@@ -379,6 +385,13 @@ export function compilePlan(input: CompileInput): Plan {
   for (const d of input.orphanTrees ?? []) plan.push({ op: 'orphan-rmtree', path: d });
 
   // ---- container side ----
+  if (lateCgroupNs) {
+    plan.push({
+      op: 'unshare',
+      flags: CLONE.NEWCGROUP,
+      what: 'unshare the cgroup namespace (now that the cgroups are joined)',
+    });
+  }
   const joinSorted = [...joins].sort(
     (a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type),
   );

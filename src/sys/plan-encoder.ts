@@ -209,6 +209,9 @@ function args(w: Writer, s: PlanStep): void {
     case 'pdeathsig':
       w.u32(s.signal);
       return;
+    case 'unshare':
+      w.u32(s.flags);
+      return;
     case 'setgroups-deny':
     case 'fork':
     case 'pivot-root':

@@ -118,6 +118,11 @@ export type PlanStep = Base &
     | { op: 'close-fds'; first: number }
     | { op: 'pdeathsig'; signal: number }
     | { op: 'loopback-up' }
+    | {
+        op: 'unshare';
+        /** CLONE_NEW* bits. */
+        flags: number;
+      }
   );
 
 export type Plan = readonly PlanStep[];

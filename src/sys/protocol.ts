@@ -75,6 +75,7 @@ export const OP = {
   'close-fds': 54,
   pdeathsig: 55,
   'loopback-up': 56,
+  unshare: 57,
 } as const;
 
 export type OpName = keyof typeof OP;

@@ -328,3 +328,22 @@ test('a new network namespace gets lo up inside; orphan unmounts and trees come 
   spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'network');
   assert.ok(!ops(compile(spec)).includes('loopback-up'), 'no new netns, lo is left alone');
 });
+
+test('v1 cgroups joined after the clone: the cgroup namespace is made once they are', () => {
+  const p = compile(defaultSpec(['true']), {
+    cgroup: { procs: ['/sys/fs/cgroup/pids/c1/cgroup.procs'] },
+  });
+  const clone = p[0];
+  assert.ok(clone?.op === 'clone' && (clone.flags & CLONE.NEWCGROUP) === 0);
+  assert.ok(clone.what?.includes('new namespaces: pid, network, ipc, uts, mount)'), clone.what);
+  const o = ops(p);
+  const unshare = p.find((s) => s.op === 'unshare');
+  assert.ok(unshare?.op === 'unshare' && unshare.flags === CLONE.NEWCGROUP);
+  // the first container-side step: before any cgroup mount shows the hierarchy
+  assert.ok(o.indexOf('unshare') > o.indexOf('cgroup-join'));
+  assert.ok(o.indexOf('unshare') < o.indexOf('mount'));
+  // cgroup v2 clones straight into the cgroup: the namespace comes with the clone
+  const v2 = compile(defaultSpec(['true']), { cgroup: { cloneInto: '/sys/fs/cgroup/c1' } });
+  assert.ok(v2[0]?.op === 'clone' && (v2[0].flags & CLONE.NEWCGROUP) !== 0);
+  assert.ok(!ops(v2).includes('unshare'));
+});
