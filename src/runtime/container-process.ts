@@ -29,9 +29,15 @@ export class ContainerProcess {
     return this.session.plan;
   }
 
-  /** Resolves when the process has ended and the container is cleaned up. */
-  wait(): Promise<ExitStatus> {
-    return this.done;
+  /**
+   * Resolves when the process has ended, the container is cleaned up, and its piped output
+   * has all been read into `stdout` and `stderr` (as a child process's 'close': with pipes,
+   * read them, or wait() waits for that).
+   */
+  async wait(): Promise<ExitStatus> {
+    const status = await this.done;
+    await this.session.drained();
+    return status;
   }
 
   /** Sends a signal ('SIGTERM', 15, ...) to the process. */

@@ -49,6 +49,11 @@ export interface InitSession {
   started(): Promise<void>;
   /** The container process's end. */
   exited(): Promise<WaitStatus>;
+  /**
+   * The helper's piped stdout and stderr have been read to their end (they hold the
+   * container's output, which may arrive after its exit is reported on the sync channel).
+   */
+  drained(): Promise<void>;
   kill(signal: number): void;
   resize(rows: number, cols: number): void;
   /** Lets this Node process exit while the helper keeps the container (create). */
@@ -92,6 +97,30 @@ interface Link {
   /** Sends a frame to the helper; false when the channel is closed. */
   send(type: number, payload: Buffer): boolean;
   detach(): void;
+  /** Resolves when the piped output streams have been read to their end (see drain). */
+  drained(): Promise<void>;
+}
+
+/** Resolves once `r` has been read to its end (or closed); at once for no stream. */
+function ended(r: Readable | null): Promise<void> {
+  if (r === null) return Promise.resolve();
+  return new Promise((resolve) => {
+    if (r.readableEnded || r.destroyed) return resolve();
+    r.once('end', () => resolve());
+    r.once('close', () => resolve());
+  });
+}
+
+/**
+ * Resolves once the helper's pipe `raw` has ended and, when the caller consumes `held` (its
+ * copy, flowing: a 'data' listener or a pipe), once `held` has handed the caller its last
+ * byte. Data still queued in `held` is delivered on a later tick than the exit, so waiting
+ * only for `raw` let wait() resolve before the caller's 'data' listener had seen the output.
+ * A `held` nobody reads keeps its data for a later read and is not waited for.
+ */
+async function drain(raw: Readable | null, held: Readable | null): Promise<void> {
+  await ended(raw);
+  if (held !== null && held.readableFlowing === true) await ended(held);
 }
 
 class HelperInitSession implements InitSession {
@@ -207,6 +236,9 @@ class HelperInitSession implements InitSession {
   exited(): Promise<WaitStatus> {
     return this.exitD.promise;
   }
+  drained(): Promise<void> {
+    return this.link.drained();
+  }
 
   kill(signal: number): void {
     if (this.exitD.settled) return;
@@ -260,6 +292,9 @@ function directLink(session: HelperInitSession, opts: SpawnInitOptions): Link {
     stdin: child.stdin,
     stdout: out,
     stderr: err,
+    drained: async () => {
+      await Promise.all([drain(child.stdout, out), drain(child.stderr, err)]);
+    },
     send: (type, payload) => {
       if (!sock.writable) return false;
       sock.write(frame(type, payload));
@@ -380,6 +415,7 @@ class Zygote {
       stdin: null,
       stdout: null,
       stderr: null,
+      drained: () => Promise.resolve(),
       send,
       detach: () => {
         this.sessions.delete(tag);

@@ -64,6 +64,7 @@ export class RecordingSys {
       ready: () => (err !== undefined ? Promise.reject(err) : Promise.resolve()),
       started: () => started,
       exited: () => exited,
+      drained: () => Promise.resolve(),
       kill(signal: number) {
         kills.push({ pid, signal });
         exitResolve?.({ code: null, signal });

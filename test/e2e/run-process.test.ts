@@ -189,7 +189,8 @@ testNoLeaks('--explain prints every isolation step with its microseconds', opts,
   has(
     /chrun\s+create cgroups \/sys\/fs\/cgroup\/\S+\/chrun\/[0-9a-f]{64}.*memory\.limit_in_bytes=67108864.*pids\.max=50/,
   );
-  has(/host\s+clone \(flags 0x[0-9a-f]+, new namespaces: pid, ipc, uts, mount, cgroup, network\)/);
+  has(/host\s+clone \(flags 0x[0-9a-f]+, new namespaces: pid, ipc, uts, mount, network\)/);
+  has(/container unshare the cgroup namespace \(now that the cgroups are joined\)/);
   has(/container mount overlay root on /);
   has(/container mount proc on \/proc/);
   has(/container pivot_root into /);

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { isChrunError } from '../../../src/util/index.js';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
 import { repoRoot } from '../../helpers/cli.js';
@@ -13,6 +13,15 @@ import { fixture, type Fixture } from './fixture.js';
 
 let f: Fixture;
 const skip = needsRoot();
+
+/** Deletes the containers when the test ends, passed or failed (a failure must not cascade). */
+function cleanUp(t: TestContext, ...ids: string[]): void {
+  t.after(async () => {
+    const left = await f.rt.list();
+    for (const id of ids.filter((i) => left.includes(i)))
+      await f.rt.delete(id, { force: true }).catch(() => undefined);
+  });
+}
 before(async () => {
   if (!skip) f = await fixture();
 });
@@ -23,7 +32,8 @@ after(async () => {
 testNoLeaks(
   'create waits on the exec fifo; start releases it; delete removes it',
   { skip },
-  async () => {
+  async (t) => {
+    cleanUp(t, 'c1');
     const spec = defaultSpec(['sh', '-c', 'echo started > /dev/shm/x; cat /dev/shm/x; exit 3']);
     const p = await f.rt.create('c1', f.bundle, { spec, stdio: ['ignore', 'pipe', 'ignore'] });
     const st = await f.rt.state('c1');
@@ -49,7 +59,32 @@ testNoLeaks(
   },
 );
 
-testNoLeaks('kill and delete --force of a running container', { skip }, async () => {
+testNoLeaks(
+  'output read only after the exit is reported has all arrived when wait() resolves',
+  { skip },
+  async (t) => {
+    cleanUp(t, 'late');
+    const p = await f.rt.run('late', f.bundle, {
+      spec: defaultSpec(['sh', '-c', 'echo one; echo two >&2; echo three']),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // the container has ended (run removes its record then) and its output sits in chrun's
+    // buffers, not yet read
+    for (let i = 0; i < 300 && (await f.rt.list()).includes('late'); i++) await sleep(10);
+    assert.ok(!(await f.rt.list()).includes('late'), 'the container has ended');
+    await sleep(100);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout?.on('data', (d: Buffer) => out.push(d));
+    p.stderr?.on('data', (d: Buffer) => err.push(d));
+    assert.equal((await p.wait()).exitCode, 0);
+    assert.equal(Buffer.concat(out).toString(), 'one\nthree\n');
+    assert.equal(Buffer.concat(err).toString(), 'two\n');
+  },
+);
+
+testNoLeaks('kill and delete --force of a running container', { skip }, async (t) => {
+  cleanUp(t, 'c2', 'c3');
   const p = await f.rt.create('c2', f.bundle, {
     spec: defaultSpec(['sleep', '60']),
     stdio: ['ignore', 'ignore', 'ignore'],
@@ -74,7 +109,8 @@ testNoLeaks('kill and delete --force of a running container', { skip }, async ()
 testNoLeaks(
   'exec joins a running container: same namespaces, its own process',
   { skip },
-  async () => {
+  async (t) => {
+    cleanUp(t, 'c4');
     const p = await f.rt.run('c4', f.bundle, {
       spec: defaultSpec(['sleep', '60']),
       stdio: ['ignore', 'ignore', 'ignore'],
@@ -93,7 +129,6 @@ testNoLeaks(
     const out: Buffer[] = [];
     e.stdout?.on('data', (d: Buffer) => out.push(d));
     assert.equal((await e.wait()).exitCode, 0);
-    await new Promise((r) => setImmediate(r));
     const [host, ns1, nsSelf, cmd] = Buffer.concat(out).toString().split('\n');
     assert.equal(host, 'chrun-test');
     assert.equal(ns1, nsSelf, 'the exec shares the pid namespace');
@@ -136,7 +171,8 @@ testNoLeaks('kill -9 of chrun leaves no process, mount or state behind', { skip 
 testNoLeaks(
   'the process is in its cgroups before it runs, with the limits of the spec',
   { skip },
-  async () => {
+  async (t) => {
+    cleanUp(t, 'cg1');
     const spec = defaultSpec(['sh', '-c', 'cat /proc/self/cgroup; exec sleep 30']);
     // without a cgroup namespace the container sees its cgroup paths as the host does
     spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
@@ -164,7 +200,8 @@ testNoLeaks(
 testNoLeaks(
   'an overlay root from the snapshotter is mounted inside the container only',
   { skip },
-  async () => {
+  async (t) => {
+    cleanUp(t, 'ovl');
     const base = path.join(f.dir, 'ovl');
     for (const d of ['upper', 'work', 'root']) mkdirSync(path.join(base, d), { recursive: true });
     const spec = defaultSpec([
@@ -191,7 +228,6 @@ testNoLeaks(
     const out: Buffer[] = [];
     p.stdout?.on('data', (d: Buffer) => out.push(d));
     assert.equal((await p.wait()).exitCode, 0);
-    await new Promise((r) => setImmediate(r));
     const text = Buffer.concat(out).toString();
     assert.match(text, /^written\noverlay \/ overlay /);
     // the write went to the container's upper layer, the image stayed as it was
@@ -203,7 +239,8 @@ testNoLeaks(
 testNoLeaks(
   'create in one process, start, state and delete from another (keep: helper)',
   { skip },
-  async () => {
+  async (t) => {
+    cleanUp(t, 'kept');
     const out = path.join(f.dir, 'kept.out');
     const script = `
     import { Runtime } from ${JSON.stringify(path.join(repoRoot, 'dist/src/runtime/index.js'))};
