@@ -29,6 +29,7 @@
 #define M_EXEC 21    /* the container process called execve successfully */
 #define M_EXIT 22    /* i32 wait status */
 #define M_GONE 23    /* zygote: the host side of the container tagged aux has ended */
+#define M_SPAWNED 24 /* zygote: i32 the forked helper's pid, or -errno when it could not fork */
 
 /* Plan steps. P: run by the helper on the host side; C: run by the container process. */
 #define OP_FIFO 1          /* P str path: mkfifo + open for reading, kept for OP_FIFO_WAIT */

@@ -32,17 +32,33 @@ static struct kid {
 } kids[MAX_KIDS];
 static int nkids;
 
+/* Every spawn gets an answer: the helper's pid, or why there is none. */
+static void spawned(uint16_t tag, int32_t v)
+{
+	send_frame(3, M_SPAWNED, tag, &v, sizeof(v));
+}
+
 static void spawn_kid(uint16_t tag, const uint8_t *p, uint32_t len, int sigfd)
 {
-	if (len < 4 || nkids >= MAX_KIDS)
+	if (len < 4) {
+		spawned(tag, -EINVAL);
 		return;
+	}
+	if (nkids >= MAX_KIDS) {
+		spawned(tag, -EAGAIN);
+		return;
+	}
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		spawned(tag, -errno);
 		return;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
+		int e = errno;
 		close(sv[0]);
 		close(sv[1]);
+		spawned(tag, -e);
 		return;
 	}
 	if (pid == 0) {
@@ -67,6 +83,7 @@ static void spawn_kid(uint16_t tag, const uint8_t *p, uint32_t len, int sigfd)
 	}
 	close(sv[1]);
 	kids[nkids++] = (struct kid){ tag, sv[0], pid };
+	spawned(tag, pid);
 }
 
 static void forward(const struct frame *f)

@@ -6,6 +6,7 @@ import { helperPath } from './helper-path.js';
 import type { Plan } from './plan.js';
 import { encodePlan, frame, planFrame } from './plan-encoder.js';
 import { M } from './protocol.js';
+import { errnoText } from './errno.js';
 import { stepError } from './step-error.js';
 import {
   FrameSplitter,
@@ -27,7 +28,14 @@ export interface SpawnInitOptions {
    * many containers). Applies to attached containers with inherited or discarded stdio.
    */
   zygote?: boolean;
+  /**
+   * How long the helper may go without finishing setup (reporting the container ready, or
+   * its end) before it is taken for hung, killed, and the run fails. Default 60 s.
+   */
+  setupTimeoutMs?: number;
 }
+
+const DEFAULT_SETUP_TIMEOUT_MS = 60_000;
 
 /** One container process, as the helper reports it. */
 export interface InitSession {
@@ -99,6 +107,10 @@ interface Link {
   detach(): void;
   /** Resolves when the piped output streams have been read to their end (see drain). */
   drained(): Promise<void>;
+  /** What would be stuck if setup stalled now: 'the helper', or 'the helper zygote'. */
+  stuck(): string;
+  /** Kills what is stuck. */
+  abort(): void;
 }
 
 /** Resolves once `r` has been read to its end (or closed); at once for no stream. */
@@ -133,8 +145,29 @@ class HelperInitSession implements InitSession {
   private readonly exitD = new Deferred<WaitStatus>();
   private failure: ChrunError | undefined;
   private containerPid: number | undefined;
+  private setupTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly plan: Plan) {}
+  constructor(readonly plan: Plan) {
+    // whichever way setup ends, the timer goes
+    const stop = () => clearTimeout(this.setupTimer);
+    for (const d of [this.readyD, this.startedD, this.exitD] as Deferred<unknown>[])
+      d.promise.then(stop, stop);
+  }
+
+  /** Fails the session and kills the helper if setup is not over within `ms`. */
+  armSetupTimer(ms: number): void {
+    this.setupTimer = setTimeout(() => {
+      if (this.readyD.settled || this.exitD.settled) return;
+      this.fail(
+        new ChrunError(
+          'CHRUN_HELPER_FAILED',
+          `run container: ${this.link.stuck()} made no progress for ${ms / 1000} s during setup (killed)`,
+        ),
+      );
+      this.link.abort();
+    }, ms);
+    this.setupTimer.unref();
+  }
 
   /** The channel closed: without an exit status, the helper failed. */
   closed(): void {
@@ -307,6 +340,10 @@ function directLink(session: HelperInitSession, opts: SpawnInitOptions): Link {
       child.unref();
       for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
     },
+    stuck: () => 'the helper',
+    abort: () => {
+      child.kill('SIGKILL');
+    },
   };
 }
 
@@ -330,6 +367,8 @@ class Zygote {
   private readonly child: ChildProcess;
   private readonly sock: Socket;
   private readonly sessions = new Map<number, HelperInitSession>();
+  /** The helper forked for each tag, once the zygote has said. */
+  private readonly pids = new Map<number, number>();
   private nextTag = 1;
   private dead: ChrunError | undefined;
 
@@ -341,6 +380,7 @@ class Zygote {
     const frames = new FrameSplitter();
     const dieAll = (e: ChrunError): void => {
       this.dead ??= e;
+      this.pids.clear();
       for (const s of this.sessions.values()) s.fail(e);
       this.sessions.clear();
       zygotes.delete(this.helper);
@@ -359,8 +399,25 @@ class Zygote {
         if (s === undefined) continue;
         if (f.type === M.GONE) {
           this.sessions.delete(f.aux);
+          this.pids.delete(f.aux);
           s.closed();
           this.refs();
+          continue;
+        }
+        if (f.type === M.SPAWNED) {
+          const v = f.payload.length >= 4 ? f.payload.readInt32LE(0) : -22;
+          if (v > 0) {
+            this.pids.set(f.aux, v);
+          } else {
+            this.sessions.delete(f.aux);
+            s.fail(
+              new ChrunError(
+                'CHRUN_HELPER_FAILED',
+                `run container: the helper zygote could not start a helper: ${errnoText(-v)}`,
+              ),
+            );
+            this.refs();
+          }
           continue;
         }
         let m: HelperMessage | undefined;
@@ -377,8 +434,11 @@ class Zygote {
     sock.on('close', () =>
       dieAll(new ChrunError('CHRUN_HELPER_FAILED', 'run container: the helper zygote ended')),
     );
+    this.dieAll = dieAll;
     this.refs();
   }
+
+  private readonly dieAll: (e: ChrunError) => void;
 
   close(): void {
     this.sock.destroy();
@@ -421,6 +481,26 @@ class Zygote {
         this.sessions.delete(tag);
         this.refs();
       },
+      stuck: () => (this.pids.has(tag) ? 'the helper' : 'the helper zygote'),
+      abort: () => {
+        const pid = this.pids.get(tag);
+        if (pid !== undefined) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone meanwhile */
+          }
+          return;
+        }
+        // The zygote never answered the spawn: it is stuck, and so is every later spawn.
+        this.child.kill('SIGKILL');
+        this.dieAll(
+          new ChrunError(
+            'CHRUN_HELPER_FAILED',
+            'run container: the helper zygote stopped answering',
+          ),
+        );
+      },
     };
   }
 }
@@ -457,5 +537,6 @@ export function spawnInit(plan: Plan, opts: SpawnInitOptions = {}): InitSession 
   } else {
     session.link = directLink(session, opts);
   }
+  session.armSetupTimer(opts.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS);
   return session;
 }

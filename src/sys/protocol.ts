@@ -23,6 +23,7 @@ export const M = {
   EXEC: 21,
   EXIT: 22,
   GONE: 23,
+  SPAWNED: 24,
 } as const;
 
 /** Step op codes; the C names are OP_ plus the upper-cased, underscored key. */
