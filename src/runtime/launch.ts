@@ -143,17 +143,10 @@ export async function launch(
               cleanup: withDefaultParents(cgroup.placement.cleanup ?? []),
             },
       cgroupMounts: ctx.cgroups?.mounts(),
-      orphanFiles: attached
-        ? [
-            ctx.store.recordPath(id),
-            ctx.store.specPath(id),
-            ctx.store.fifoPath(id),
-            ctx.store.lockPath(id),
-          ]
-        : undefined,
-      orphanDirs: attached ? [dir] : undefined,
+      // the state directory goes as a tree: chrun may die in the middle of a record write,
+      // leaving a temp file beside the known ones (CI saw the directory stay behind)
       orphanUnmounts: opts.orphanUnmounts,
-      orphanTrees: attached ? opts.orphanTrees : undefined,
+      orphanTrees: attached ? [dir, ...(opts.orphanTrees ?? [])] : undefined,
       attached,
       detach: mode.keep === 'reparent',
       init: opts.init,
