@@ -24,7 +24,7 @@ import {
   type ImageManifest,
   type Platform,
 } from '../oci/index.js';
-import { ChrunError, isChrunError } from '../util/index.js';
+import { ChrunError, eachLimited } from '../util/index.js';
 import type { ProgressListener } from './events.js';
 import type { ImageStore, Unpacker } from './image-store.js';
 
@@ -68,28 +68,6 @@ export function registryClient(domain: string, options: RegistryAccessOptions): 
     tlsVerify: options.tlsVerify ?? true,
     credentials: options.credentials ?? (() => config.get(domain)),
   });
-}
-
-/** Runs `fn` over items with at most `limit` in flight; the first failure aborts the rest. */
-export async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed: { err: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed !== undefined) throw failed.err;
 }
 
 /**
@@ -273,9 +251,15 @@ async function fetchLayers(
     });
   }
   let any = false;
-  await eachLimited(unique, options.concurrency ?? 3, async (layer) => {
-    if (await fetchBlob(store, client, repo, layer, options, true)) any = true;
-  });
+  // The first failure aborts the other downloads in flight (their partial files go too).
+  await eachLimited(
+    unique,
+    options.concurrency ?? 3,
+    async (layer, signal) => {
+      if (await fetchBlob(store, client, repo, layer, { ...options, signal }, true)) any = true;
+    },
+    options.signal === undefined ? {} : { signal: options.signal },
+  );
   return any;
 }
 
@@ -308,13 +292,9 @@ async function fetchBlob(
     status('verifying', writer.offset);
     await writer.commit();
   } catch (err) {
-    // Keep a partial download for the next attempt, unless the data itself is bad or the disk full.
-    const keep = !(
-      isChrunError(err, 'CHRUN_DIGEST_MISMATCH') ||
-      isChrunError(err, 'CHRUN_SIZE_MISMATCH') ||
-      isChrunError(err, 'CHRUN_NO_SPACE')
-    );
-    await writer.abort(keep).catch(() => undefined);
+    // A failed pull leaves no partial download behind (the client already resumed what a
+    // dropped connection interrupted); only a killed process leaves one, for the next pull.
+    await writer.abort(false).catch(() => undefined);
     throw err;
   }
   status('downloaded', desc.size);

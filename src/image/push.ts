@@ -9,10 +9,10 @@ import {
   type ImageManifest,
 } from '../oci/index.js';
 import type { RegistryClient } from '../registry/index.js';
-import { ChrunError } from '../util/index.js';
+import { ChrunError, eachLimited } from '../util/index.js';
 import type { ProgressListener } from './events.js';
 import type { ImageStore } from './image-store.js';
-import { eachLimited, registryClient, type RegistryAccessOptions } from './pull.js';
+import { registryClient, type RegistryAccessOptions } from './pull.js';
 
 export interface PushOptions extends RegistryAccessOptions {
   /** Upload blobs in chunks of this many bytes (PATCH); default: one monolithic PUT per blob. */
@@ -119,10 +119,17 @@ export async function push(
       options.mount === false
         ? new Map<Digest, string[]>()
         : await mountSources(store, await store.list(), dest.domain, repo);
-    await eachLimited(blobs, options.concurrency ?? 3, async (b) => {
-      const result = await pushBlob(store, client, repo, b, sources.get(b.digest) ?? [], options);
-      results.push({ digest: b.digest, result });
-    });
+    // The first failure aborts the other uploads in flight.
+    await eachLimited(
+      blobs,
+      options.concurrency ?? 3,
+      async (b, signal) => {
+        const from = sources.get(b.digest) ?? [];
+        const result = await pushBlob(store, client, repo, b, from, { ...options, signal });
+        results.push({ digest: b.digest, result });
+      },
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
     const tag = dest.tag ?? dest.digest!;
     const digest = await client.putManifest(repo, tag, manifestBytes, record.target.mediaType);
     emit({ type: 'message', text: `${tag}: digest: ${digest} size: ${manifestBytes.length}` });

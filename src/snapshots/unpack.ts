@@ -1,7 +1,7 @@
 import { chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { chainIds as computeChainIds, type Digest } from '../oci/index.js';
-import { ChrunError } from '../util/index.js';
+import { ChrunError, limiter } from '../util/index.js';
 import { applyLayer, type LayerEntry } from './apply-layer.js';
 import { copyTree } from './copy-tree.js';
 import type { ChainLock } from './chain-locks.js';
@@ -35,21 +35,6 @@ export interface UnpackResult {
   chainIds: string[];
   /** The chain IDs that were applied now (the others existed already). */
   applied: string[];
-}
-
-function runLimited(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= limit) await new Promise<void>((resolve) => queue.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
 }
 
 async function applyInto(
@@ -112,7 +97,7 @@ export async function unpackOverlay(
   const applied: string[] = [];
   const failure = await holding(store, chain, async (locks) => {
     const limit = opts.concurrency ?? Math.min(4, os.availableParallelism() + 1);
-    const run = runLimited(Math.max(1, limit));
+    const run = limiter(limit);
     let failed = false;
     const results: Promise<string>[] = [];
     for (const [i, layer] of layers.entries()) {

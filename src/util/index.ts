@@ -12,3 +12,5 @@ export {
 export { VERSION } from './version.js';
 export { packageRoot } from './package-root.js';
 export { writeFileAtomic, syncDir, tempName } from './atomic-file.js';
+export { limiter, type Limiter } from './limiter.js';
+export { eachLimited, type EachLimitedOptions } from './each-limited.js';

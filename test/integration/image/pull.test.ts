@@ -373,6 +373,48 @@ testNoLeaks('corrupt blobs and manifests are refused and nothing is kept', opts,
   await assertEmptyStore(engine);
 });
 
+testNoLeaks(
+  'a layer that fails aborts the downloads in flight: the pull fails at once, nothing partial stays',
+  opts,
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
+      layers: [
+        { compression: 'gzip', bytes: 2_000_000 },
+        { compression: 'gzip', bytes: 2_000_000 },
+        { compression: 'gzip', bytes: 50_000 },
+      ],
+    });
+    await reg.seed(img.source, 'test/cancel:1');
+    const bad = img.layers[2]!.digest;
+    // The big layers crawl (about 8 s each); the small one is refused (503, retried, given up).
+    const proxy = await FaultProxy.start(reg.host, {
+      throttleBlobs: 12_000,
+      fail503: { match: new RegExp(bad), times: 1000 },
+    });
+    t.after(() => proxy.stop());
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    const ingest = path.join(engine.paths.tmp, 'ingest');
+    const started = Date.now();
+    await assert.rejects(
+      engine.images.pull(`${proxy.host}/test/cancel:1`, fast),
+      (err) => isChrunError(err) && err.message.includes(bad),
+    );
+    const took = Date.now() - started;
+    assert.ok(took < 4000, `the pull took ${took} ms: it waited for the other downloads`);
+    // The big downloads had started, and were stopped: no file left, none still written.
+    const bigGets = proxy.blobGets().filter((g) => !g.url.endsWith(bad) && g.status === 200);
+    assert.ok(bigGets.length >= 2, JSON.stringify(proxy.blobGets()));
+    assert.deepEqual(await readdir(ingest), []);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await readdir(ingest), []);
+    const blobsLeft = (await engine.images.store.content.list()).map((b) => b.digest);
+    for (const l of img.layers) assert.ok(!blobsLeft.includes(l.digest as never), l.digest);
+    assert.deepEqual(await engine.images.list(), []);
+  },
+);
+
 testNoLeaks('503s are retried', opts, async (t) => {
   const reg = await registryFor(t);
   const dir = await dirFor(t);
