@@ -1,4 +1,4 @@
-import { describeStep, type Plan } from '../sys/index.js';
+import { HOST_OPS, describeStep, type Plan } from '../sys/index.js';
 
 /** One isolation step and what it cost. */
 export interface ExplainStep {
@@ -7,20 +7,6 @@ export interface ExplainStep {
   what: string;
   usec: number | undefined;
 }
-
-const HOST = new Set([
-  'fifo',
-  'clone',
-  'cgroup-join',
-  'uid-map',
-  'gid-map',
-  'setgroups-deny',
-  'orphan-unlink',
-  'orphan-rmdir',
-  'orphan-umount',
-  'orphan-rmtree',
-  'console-socket',
-]);
 
 /** The steps taken, in order, with the microseconds each took (as the helper measured). */
 export function explainPlan(
@@ -32,7 +18,7 @@ export function explainPlan(
   plan.forEach((s, i) => {
     if (s.op.startsWith('orphan-')) return; // only if chrun dies
     out.push({
-      side: HOST.has(s.op) ? 'host' : 'container',
+      side: HOST_OPS.has(s.op) ? 'host' : 'container',
       what: describeStep(s),
       usec: timings.get(i),
     });
