@@ -9,6 +9,7 @@ import type {
 import { ChrunError } from '../util/index.js';
 import type { ControlFiles } from './control.js';
 import type { ResourceGroup } from './groups.js';
+import { applySharedGroup } from './resources-shared.js';
 
 /** Writes one resource group into its v1 hierarchy directory. */
 export function applyV1(
@@ -17,6 +18,7 @@ export function applyV1(
   dir: string,
   r: LinuxResources,
 ): void {
+  if (applySharedGroup(c, group, dir, r, (size) => `hugetlb.${size}.limit_in_bytes`)) return;
   switch (group) {
     case 'memory':
       if (r.memory) v1Memory(c, dir, r.memory);
@@ -24,28 +26,8 @@ export function applyV1(
     case 'cpu':
       if (r.cpu) v1Cpu(c, dir, r.cpu);
       return;
-    case 'cpuset':
-      if (r.cpu?.cpus) c.write(dir, 'cpuset.cpus', r.cpu.cpus, 'set cpuset cpus');
-      if (r.cpu?.mems) c.write(dir, 'cpuset.mems', r.cpu.mems, 'set cpuset mems');
-      return;
-    case 'pids':
-      if (r.pids)
-        c.write(dir, 'pids.max', r.pids.limit > 0 ? String(r.pids.limit) : 'max', 'set pids limit');
-      return;
     case 'io':
       if (r.blockIO) v1Blkio(c, dir, r.blockIO);
-      return;
-    case 'hugetlb':
-      for (const h of r.hugepageLimits ?? []) {
-        const name = `hugetlb.${h.pageSize}.limit_in_bytes`;
-        if (!c.has(dir, name)) {
-          throw new ChrunError(
-            'CHRUN_CGROUP_FAILED',
-            `set hugetlb limit: hugepage size ${h.pageSize} is not supported by this kernel`,
-          );
-        }
-        c.write(dir, name, String(h.limit), `set hugetlb ${h.pageSize} limit`);
-      }
       return;
     case 'devices':
       v1Devices(c, dir, r.devices ?? []);

@@ -9,6 +9,7 @@ import { ChrunError } from '../util/index.js';
 import type { ControlFiles } from './control.js';
 import { blkioWeightToIoWeight, cpuSharesToWeight, memorySwapToV2, v2Limit } from './convert.js';
 import type { ResourceGroup } from './groups.js';
+import { applySharedGroup } from './resources-shared.js';
 
 /** Writes one resource group into a v2 cgroup directory. */
 export function applyV2(
@@ -17,6 +18,7 @@ export function applyV2(
   dir: string,
   r: LinuxResources,
 ): void {
+  if (applySharedGroup(c, group, dir, r, (size) => `hugetlb.${size}.max`)) return;
   switch (group) {
     case 'memory':
       if (r.memory) v2Memory(c, dir, r.memory);
@@ -24,28 +26,8 @@ export function applyV2(
     case 'cpu':
       if (r.cpu) v2Cpu(c, dir, r.cpu);
       return;
-    case 'cpuset':
-      if (r.cpu?.cpus) c.write(dir, 'cpuset.cpus', r.cpu.cpus, 'set cpuset cpus');
-      if (r.cpu?.mems) c.write(dir, 'cpuset.mems', r.cpu.mems, 'set cpuset mems');
-      return;
-    case 'pids':
-      if (r.pids)
-        c.write(dir, 'pids.max', r.pids.limit > 0 ? String(r.pids.limit) : 'max', 'set pids limit');
-      return;
     case 'io':
       if (r.blockIO) v2Io(c, dir, r.blockIO);
-      return;
-    case 'hugetlb':
-      for (const h of r.hugepageLimits ?? []) {
-        const name = `hugetlb.${h.pageSize}.max`;
-        if (!c.has(dir, name)) {
-          throw new ChrunError(
-            'CHRUN_CGROUP_FAILED',
-            `set hugetlb limit: hugepage size ${h.pageSize} is not supported by this kernel (no ${name})`,
-          );
-        }
-        c.write(dir, name, String(h.limit), `set hugetlb ${h.pageSize} limit`);
-      }
       return;
     case 'devices':
     case 'net_cls':
