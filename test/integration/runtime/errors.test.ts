@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before } from 'node:test';
 import type { Spec } from '../../../src/oci/index.js';
 import { Runtime } from '../../../src/runtime/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
-import { needsRoot } from '../../helpers/requirements.js';
-import { fixture, runIn, type Fixture } from './fixture.js';
+import { fileFixture, runIn } from './fixture.js';
 
-let f: Fixture;
-const skip = needsRoot();
-before(async () => {
-  if (!skip) f = await fixture();
-});
-after(async () => {
-  if (!skip) await f.cleanup();
-});
+const { f, skip } = fileFixture();
 
 async function failure(
   args: string[],

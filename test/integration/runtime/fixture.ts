@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { after, before } from 'node:test';
 import os from 'node:os';
 import path from 'node:path';
 import type { Spec } from '../../../src/oci/index.js';
 import { Runtime, type RunOptions } from '../../../src/runtime/index.js';
 import { busyboxBundle, defaultSpec } from '../../helpers/busybox-bundle.js';
+import { needsRoot } from '../../helpers/requirements.js';
 
 export interface Fixture {
   dir: string;
@@ -73,4 +75,41 @@ export async function runIn(
     signal: st.signal,
     oomKilled: st.oomKilled,
   };
+}
+
+/**
+ * One fixture for a whole test file, made before its tests and cleaned up after them (as
+ * root; `skip` says why not otherwise). `f` stands for it once made:
+ *
+ *   const { f, skip } = fileFixture();
+ */
+export function fileFixture(spec?: Spec): { f: Fixture; skip: string | false } {
+  const skip = needsRoot();
+  let made: Fixture | undefined;
+  before(async () => {
+    if (!skip) made = await fixture(spec);
+  });
+  after(async () => {
+    await made?.cleanup();
+  });
+  const get = (): Fixture => {
+    if (made === undefined) throw new Error('fileFixture: used outside the tests of its file');
+    return made;
+  };
+  const f: Fixture = {
+    get dir() {
+      return get().dir;
+    },
+    get bundle() {
+      return get().bundle;
+    },
+    get stateDir() {
+      return get().stateDir;
+    },
+    get rt() {
+      return get().rt;
+    },
+    cleanup: () => get().cleanup(),
+  };
+  return { f, skip };
 }

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
-import { after, before } from 'node:test';
 import { testNoLeaks } from '../../helpers/leak-check.js';
-import { needsRoot } from '../../helpers/requirements.js';
 import os from 'node:os';
 import { applyContainerSecurity, containerSecurity } from '../../../src/oci/index.js';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
-import { fixture, runIn, type Fixture } from './fixture.js';
+import { fileFixture, runIn } from './fixture.js';
 
-let f: Fixture;
-const skip = needsRoot();
-before(async () => {
-  if (!skip) f = await fixture();
-});
-after(async () => {
-  if (!skip) await f.cleanup();
-});
+const { f, skip } = fileFixture();
 
 const NS = ['pid', 'net', 'mnt', 'uts', 'ipc', 'cgroup'];
 

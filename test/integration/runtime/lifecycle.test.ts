@@ -3,16 +3,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, type TestContext } from 'node:test';
+import type { TestContext } from 'node:test';
 import { isChrunError } from '../../../src/util/index.js';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
 import { repoRoot } from '../../helpers/cli.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
-import { needsRoot } from '../../helpers/requirements.js';
-import { fixture, type Fixture } from './fixture.js';
+import { fileFixture } from './fixture.js';
 
-let f: Fixture;
-const skip = needsRoot();
+const { f, skip } = fileFixture();
 
 /** Deletes the containers when the test ends, passed or failed (a failure must not cascade). */
 function cleanUp(t: TestContext, ...ids: string[]): void {
@@ -22,12 +20,6 @@ function cleanUp(t: TestContext, ...ids: string[]): void {
       await f.rt.delete(id, { force: true }).catch(() => undefined);
   });
 }
-before(async () => {
-  if (!skip) f = await fixture();
-});
-after(async () => {
-  if (!skip) await f.cleanup();
-});
 
 testNoLeaks(
   'create waits on the exec fifo; start releases it; delete removes it',

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
 import { testNoLeaks } from '../../helpers/leak-check.js';
-import { needsRoot } from '../../helpers/requirements.js';
-import { fixture, runIn, type Fixture } from './fixture.js';
+import { fileFixture, runIn } from './fixture.js';
 
-let f: Fixture;
-const skip = needsRoot();
-before(async () => {
-  if (!skip) f = await fixture();
-});
-after(async () => {
-  if (!skip) await f.cleanup();
-});
+const { f, skip } = fileFixture();
 
 testNoLeaks(
   'a memory hog is killed at its limit and reported as out of memory (137)',

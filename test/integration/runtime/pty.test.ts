@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
-import { needsRoot } from '../../helpers/requirements.js';
-import { fixture, type Fixture } from './fixture.js';
+import { fileFixture } from './fixture.js';
 
-let f: Fixture;
-const skip = needsRoot();
-before(async () => {
-  if (!skip) f = await fixture();
-});
-after(async () => {
-  if (!skip) await f.cleanup();
-});
+const { f, skip } = fileFixture();
 
 testNoLeaks(
   'a pty: a controlling terminal in the container, its size set and changed',

@@ -2,23 +2,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before } from 'node:test';
 import { SnapshotStore, type UnpackLayer } from '../../../src/snapshots/index.js';
 import { planMount } from '../../../src/sys/index.js';
 import { defaultSpec } from '../../helpers/busybox-bundle.js';
 import { layerEntries, type EntrySpec } from '../../helpers/layer-entries.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
-import { needsRoot } from '../../helpers/requirements.js';
-import { fixture, type Fixture } from '../runtime/fixture.js';
+import { fileFixture } from '../runtime/fixture.js';
 
-const skip = needsRoot();
-let f: Fixture;
-before(async () => {
-  if (!skip) f = await fixture();
-});
-after(async () => {
-  if (!skip) await f.cleanup();
-});
+const { f, skip } = fileFixture();
 
 function layer(name: string, specs: EntrySpec[]): UnpackLayer {
   return {
