@@ -154,7 +154,8 @@ testNoLeaks(
 testNoLeaks(
   'names, hostnames, ps -a, rm, and rmi refused while a container uses the image',
   opts,
-  async () => {
+  async (t) => {
+    t.after(() => env.chrun(['rm', '-f', 'keep1']));
     const r = await env.chrun([
       'run',
       '--name',
