@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { mountAll, planMount, tryUnmount, type Mount } from '../sys/index.js';
+import { isMountPoint, mountAll, planMount, tryUnmount, type Mount } from '../sys/index.js';
 import { ChrunError, errnoCode, reasonOf } from '../util/index.js';
 import { copyTree } from './copy-tree.js';
 import { diskUsage, type Usage } from './disk-usage.js';
@@ -277,7 +277,7 @@ export class SnapshotStore {
     const rootfs = path.join(this.dirOf(key), 'rootfs');
     let any = false;
     try {
-      while (tryUnmount(rootfs)) any = true;
+      while (isMountPoint(rootfs) && tryUnmount(rootfs)) any = true;
     } catch (err) {
       throw new ChrunError('CHRUN_MOUNT_FAILED', `unmount ${rootfs}: ${reasonOf(err)}`, {
         cause: err,

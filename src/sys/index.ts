@@ -8,6 +8,7 @@ export {
   executeMountCall,
   unmount,
   tryUnmount,
+  isMountPoint,
   MS,
   MNT_DETACH,
   type Mount,

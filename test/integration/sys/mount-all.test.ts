@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { mountAll, tryUnmount } from '../../../src/sys/index.js';
+import { isMountPoint, mountAll, tryUnmount } from '../../../src/sys/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { leakCheckEachTest } from '../../helpers/leak-check.js';
 import { needsRoot } from '../../helpers/requirements.js';
@@ -82,5 +82,29 @@ describe('mountAll', { skip: needsRoot() }, () => {
     } finally {
       while (tryUnmount(target));
     }
+  });
+});
+
+describe('isMountPoint', { skip: needsRoot() }, () => {
+  test('sees a mount by its path, through symlinks and with spaces; not once unmounted', async (t) => {
+    const tmp = await tempDir('chrun-mountall-');
+    t.after(tmp.cleanup);
+    const target = path.join(tmp.path, 'a dir\twith spaces');
+    const link = path.join(tmp.path, 'link');
+    mkdirSync(target);
+    symlinkSync(target, link);
+    assert.equal(isMountPoint(target), false);
+    assert.equal(isMountPoint(tmp.path), false);
+    mountAll([{ type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] }], target);
+    try {
+      assert.equal(isMountPoint(target), true);
+      assert.equal(isMountPoint(link), true, 'through a symlink');
+      assert.equal(isMountPoint(path.join(target, '.')), true);
+      assert.equal(isMountPoint(tmp.path), false, 'its parent is not');
+    } finally {
+      while (tryUnmount(target));
+    }
+    assert.equal(isMountPoint(target), false);
+    assert.equal(isMountPoint(path.join(tmp.path, 'missing')), false);
   });
 });

@@ -1,0 +1,34 @@
+// Bundles the CLI into one CommonJS file, dist/bundle/chrun.cjs, that bin/chrun runs with a
+// V8 code cache (see bin/chrun), with esbuild:
+//   node scripts/bundle.mjs   (part of `npm run build:ts`)
+// Measured on Node 20 (bench/startup.ts): resolving and reading ~200 ESM modules was most of a
+// cold start; one bundle halves it, and a code cache (which Node 20 offers for scripts, not
+// for ES modules) takes off ~100 ms more of `chrun run` on this loaded 2-core machine than
+// an ES module bundle split per lazy import. Lazy imports stay lazy: esbuild turns them into
+// functions run on first use, so only parsing is paid for code a command does not run.
+// dist/src stays as tsc writes it, for the tests and the library. koffi (a native addon) and
+// undici (loaded by deep path at run time) stay outside.
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist', 'bundle');
+
+await rm(outdir, { recursive: true, force: true }); // the code caches of the old bundle too
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: path.join(outdir, 'chrun.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.18',
+  external: ['koffi', 'undici'],
+  // the modules find the package (and the helper) from their own URL
+  define: { 'import.meta.url': '__chrunModuleUrl' },
+  banner: { js: "const __chrunModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
