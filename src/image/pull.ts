@@ -58,6 +58,11 @@ export interface PullResult {
   digest: Digest;
   /** False when every blob was already in the store. */
   downloaded: boolean;
+  /**
+   * True when the name now points at another image than before the pull (or was new):
+   * docker's "Downloaded newer image" rather than "Image is up to date".
+   */
+  updated: boolean;
 }
 
 /** A client for a registry with the usual credential lookup. */
@@ -168,8 +173,13 @@ export async function pull(
       ...(ref.tag === undefined ? [] : [`${referenceName(ref)}:${ref.tag}`]),
       `${referenceName(ref)}@${top.digest}`,
     ];
+    const asked = names[0]!;
+    const before = (await store.list()).find(
+      (r) => r.tags.includes(asked) || r.digests.includes(asked),
+    );
     const record = await register(store, target, manifest, config, index?.descriptor, names);
-    return { record, reference: canonical, digest: top.digest, downloaded };
+    const updated = before?.id !== record.id;
+    return { record, reference: canonical, digest: top.digest, downloaded, updated };
   } finally {
     await lease.release().catch(() => undefined);
     await client.close();

@@ -47,6 +47,33 @@ testNoLeaks('pull, images, inspect, tag, push, rmi through bin/chrun', opts, asy
   assert.equal(again.stdout, `${ref}\n`);
   const verbose = await runChrun(['image', 'pull', ref], { root });
   assert.match(verbose.stdout, /Status: Image is up to date for /);
+  // A new name for an image already here: no layer is fetched, but the name is new, so
+  // docker says "Downloaded newer image"; and no tag given means "Using default tag".
+  await reg.seed(img.source, 'test/app:latest');
+  const byDefault = await runChrun(['pull', `${reg.host}/test/app`], { root });
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  const defaultLines = byDefault.stdout.trimEnd().split('\n');
+  assert.deepEqual(defaultLines.slice(0, 2), [
+    'Using default tag: latest',
+    'latest: Pulling from test/app',
+  ]);
+  for (const l of img.layers) {
+    assert.ok(defaultLines.includes(`${l.digest.slice(7, 19)}: Already exists`), byDefault.stdout);
+  }
+  assert.deepEqual(defaultLines.slice(-3), [
+    `Digest: ${digest}`,
+    `Status: Downloaded newer image for ${reg.host}/test/app:latest`,
+    `${reg.host}/test/app:latest`,
+  ]);
+  const byDigest = await runChrun(['pull', `${reg.host}/test/app@${digest}`], { root });
+  assert.deepEqual(byDigest.stdout.trimEnd().split('\n').slice(-2), [
+    `Status: Image is up to date for ${reg.host}/test/app@${digest}`,
+    `${reg.host}/test/app@${digest}`,
+  ]);
+  assert.equal(
+    (await runChrun(['rmi', `${reg.host}/test/app:latest`], { root })).stdout,
+    `Untagged: ${reg.host}/test/app:latest\n`,
+  );
 
   const images = await runChrun(['images'], { root });
   const [header, row] = images.stdout.trimEnd().split('\n');

@@ -32,7 +32,11 @@ export function definePull(cmd: Command): Command {
         const platform = opts.platform === undefined ? undefined : parsePlatform(opts.platform);
         const display = opts.quiet === true ? undefined : new ProgressDisplay(process.stdout);
         try {
-          display?.print(`${ref.tag ?? ref.digest ?? 'latest'}: Pulling from ${ref.path}`);
+          const given = parseReference(name, { defaultTag: false });
+          if (given.tag === undefined && given.digest === undefined) {
+            display?.print('Using default tag: latest');
+          }
+          display?.print(`${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}`);
           const result = await engine.images.pull(name, {
             ...(platform === undefined ? {} : { platform }),
             tlsVerify: opts.tlsVerify,
@@ -43,7 +47,7 @@ export function definePull(cmd: Command): Command {
           if (display !== undefined) {
             ctx.out(`Digest: ${result.digest}`);
             ctx.out(
-              result.downloaded
+              result.updated
                 ? `Status: Downloaded newer image for ${familiarString(ref)}`
                 : `Status: Image is up to date for ${familiarString(ref)}`,
             );
