@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { VERSION, errnoCode } from '../util/index.js';
+import { ChrunError, VERSION, errnoCode } from '../util/index.js';
 import { commands } from './commands/index.js';
 import { EXIT_ENGINE_ERROR, exitCodeOf } from './exit-codes.js';
 import { debugDetails, formatError } from './report.js';
@@ -18,9 +18,35 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  program.helpCommand('help [command]', 'show help for a command');
+  program.helpCommand(false);
   for (const register of commands) register(program);
+  defineHelp(program);
   return program;
+}
+
+/**
+ * `help [command...]`: commander's own prints the whole help and then fails for a name it
+ * does not know; this one says in one line which topic is unknown ("help image nope").
+ */
+function defineHelp(program: Command): void {
+  program
+    .command('help')
+    .description('show help for a command')
+    .argument('[command...]', 'the command (and subcommand)')
+    .action((names: string[]) => {
+      let cmd = program;
+      for (const name of names) {
+        const sub = cmd.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (sub === undefined || sub.name() === 'help') {
+          throw new ChrunError(
+            'CHRUN_INVALID_ARGUMENT',
+            `unknown help topic "${names.join(' ')}" (see 'chrun --help')`,
+          );
+        }
+        cmd = sub;
+      }
+      cmd.outputHelp();
+    });
 }
 
 function commanderReason(err: CommanderError): string {

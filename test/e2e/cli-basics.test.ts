@@ -21,6 +21,11 @@ test('--help lists commands, and each command has its own help', async () => {
   assert.match(sub.stdout, /Usage: chrun info/);
   const viaHelp = await runChrun(['help', 'info']);
   assert.equal(viaHelp.stdout, sub.stdout);
+  const nested = await runChrun(['help', 'image', 'inspect']);
+  assert.equal(nested.code, 0, nested.stderr);
+  assert.equal(nested.stdout, (await runChrun(['image', 'inspect', '--help'])).stdout);
+  const bare = await runChrun(['help']);
+  assert.equal(bare.stdout, res.stdout);
 });
 
 test('a bad flag is one line on stderr and exit 125', async () => {
@@ -29,6 +34,10 @@ test('a bad flag is one line on stderr and exit 125', async () => {
     ['info', '--bogus'],
     ['no-such-command'],
     ['info', '--format', 'xml'],
+    ['help', 'nope'],
+    ['help', 'image', 'nope'],
+    ['image', 'inspect', '--format', '{{.Id', 'busybox'],
+    ['inspect', '--format', '{{nope .Id}}', 'busybox'],
   ]) {
     const res = await runChrun(args);
     assert.equal(res.code, 125, `${args.join(' ')}: ${res.stderr}`);

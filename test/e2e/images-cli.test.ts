@@ -281,7 +281,9 @@ testNoLeaks(
       [['rmi', 'Bad'], /invalid reference "Bad"/],
       [['tag', 'nothere', 'x:1'], /no such image: nothere/],
       [['inspect', 'nothere'], /no such image: nothere/],
-      [['inspect', '-f', '{{range .X}}', 'nothere'], /no such image: nothere/],
+      // The template is checked before any image is looked up, as docker does.
+      [['inspect', '-f', '{{range .X}}', 'nothere'], /template parsing error: unsupported action/],
+      [['inspect', '-f', '{{.Id', 'nothere'], /^chrun: template parsing error: unclosed action$/],
       [['push', 'nothere:1'], /no such image: nothere:1/],
       [['load', '-i', path.join(dir, 'missing.tar')], /no such file or directory/],
       [['load', '-i', path.join(dir, 'junk.tar')], /archive/],

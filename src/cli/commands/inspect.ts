@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { contextFrom } from '../context.js';
 import { formatError } from '../report.js';
-import { renderTemplate } from '../template.js';
+import { compileTemplate } from '../template.js';
 
 export function defineInspect(cmd: Command): Command {
   return cmd
@@ -10,6 +10,8 @@ export function defineInspect(cmd: Command): Command {
     .option('-f, --format <template>', "a Go-style template, e.g. '{{.Id}}' or '{{json .Config}}'")
     .action(async (images: string[], opts: { format?: string }, command: Command) => {
       const ctx = contextFrom(command);
+      // A bad template is refused before any image is looked up.
+      const format = opts.format === undefined ? undefined : compileTemplate(opts.format);
       const engine = await ctx.engine();
       const found: unknown[] = [];
       let failure: unknown;
@@ -21,8 +23,8 @@ export function defineInspect(cmd: Command): Command {
           failure = err;
         }
       }
-      if (opts.format !== undefined) {
-        for (const item of found) ctx.out(renderTemplate(opts.format, item));
+      if (format !== undefined) {
+        for (const item of found) ctx.out(format(item));
       } else if (found.length > 0 || failure === undefined) {
         ctx.out(JSON.stringify(found, null, 4));
       }

@@ -5,9 +5,7 @@ import { ChrunError } from '../../util/index.js';
 
 export function defineLogin(cmd: Command): Command {
   return cmd
-    .description(
-      'log in to a registry (credentials go to the credential helper ~/.docker/config.json names, else into that file, mode 0600)',
-    )
+    .description('log in to a registry (the secret goes to a credential helper or config.json)')
     .argument('[server]', 'the registry (default: Docker Hub)')
     .option('-u, --username <user>', 'user name')
     .option(

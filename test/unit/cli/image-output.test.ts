@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProgressDisplay } from '../../../src/cli/progress.js';
-import { renderTemplate } from '../../../src/cli/template.js';
+import { compileTemplate, renderTemplate } from '../../../src/cli/template.js';
 import { humanDuration, humanSize, since, table } from '../../../src/cli/units.js';
 
 test("sizes and durations read as docker's", () => {
@@ -40,8 +40,29 @@ test('inspect templates: fields, json, lists; anything else refused', () => {
   assert.equal(renderTemplate('{{.}}', 'x'), 'x');
   assert.throws(
     () => renderTemplate('{{range .Tags}}x{{end}}', data),
-    /unsupported template action "\{\{range \.Tags\}\}"/,
+    /^ChrunError: template parsing error: unsupported action "\{\{range \.Tags\}\}"/,
   );
+  assert.equal(renderTemplate('{{index .Config.Cmd 1}}', data), '-c');
+  assert.equal(renderTemplate('{{index .Config "Cmd"}}', data), '[sh -c]');
+  // Checked whole before rendering anything: an unclosed action is an error, not text.
+  const compiled = compileTemplate('a {{.Id}}');
+  assert.equal(compiled(data), 'a sha256:1');
+  for (const [bad, why] of [
+    ['{{.Id', 'unclosed action'],
+    ['{{.Id}} {{', 'unclosed action'],
+    ['{{}}', 'missing value for command'],
+    ['{{upper .Id}}', 'unsupported action "{{upper .Id}}"'],
+    ['{{foo}}', 'function "foo" not defined'],
+    ['{{.Id.}}', 'unsupported action "{{.Id.}}"'],
+    ['{{index .Tags x}}', 'index: bad key x'],
+  ] as const) {
+    assert.throws(
+      () => compileTemplate(bad),
+      (err: Error) =>
+        err.message.startsWith(`template parsing error: ${why}`) && !err.message.includes('\n'),
+      bad,
+    );
+  }
 });
 
 class FakeStream {
