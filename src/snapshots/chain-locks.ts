@@ -62,6 +62,14 @@ export class ChainLocks {
     return lockOf(fd);
   }
 
+  /** The shared lock without waiting: undefined while the chain is being removed. */
+  tryShared(chainId: string): ChainLock | undefined {
+    const fd = this.open(chainId);
+    if (tryFlock(fd, 'shared')) return lockOf(fd);
+    closeSync(fd);
+    return undefined;
+  }
+
   /** The exclusive lock if nobody holds the chain, else undefined. */
   tryExclusive(chainId: string): ChainLock | undefined {
     const fd = this.open(chainId);

@@ -169,14 +169,19 @@ export class LayerStore {
 
   /**
    * Unpublishes then deletes the snapshot of `chainId`; false if there was none, or if an
-   * unpack is using it (it holds the chain's lock), or, with `unlessUsed`, if an unpack
-   * other than the one that applied it has used it.
+   * unpack or a prepare is using it (it holds the chain's lock), or, with `unlessUsed`, if an
+   * unpack other than the one that applied it has used it, or if `unlessNeeded()` says so.
    */
-  remove(chainId: string, opts: { unlessUsed?: boolean } = {}): boolean {
+  remove(
+    chainId: string,
+    opts: { unlessUsed?: boolean; unlessNeeded?: () => boolean } = {},
+  ): boolean {
     const lock = this.locks.tryExclusive(chainId);
     if (lock === undefined) return false;
     try {
       if (opts.unlessUsed === true && lock.used()) return false;
+      // asked again under the lock: what needs it may have appeared since the caller looked
+      if (opts.unlessNeeded?.() === true) return false;
       const snap = this.get(chainId);
       if (snap === undefined) return false;
       unlinkSync(path.join(this.chains, chainName(chainId)));

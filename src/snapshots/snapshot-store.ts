@@ -14,6 +14,7 @@ import { isMountPoint, mountAll, planMount, tryUnmount, type Mount } from '../sy
 import { ChrunError, errnoCode, reasonOf } from '../util/index.js';
 import { copyTree } from './copy-tree.js';
 import { diskUsage, type Usage } from './disk-usage.js';
+import type { ChainLock } from './chain-locks.js';
 import { LayerStore, safeReaddir, type Snapshot } from './layer-store.js';
 import { readImageFile } from './image-file.js';
 import { overlaySupported } from './overlay-probe.js';
@@ -170,6 +171,41 @@ export class SnapshotStore {
    */
   prepare(key: string, chainIds: readonly string[], opts: PrepareOptions = {}): PreparedRoot {
     const dir = this.dirOf(key);
+    // Shared locks until the root's record is written: gc cannot take the layers meanwhile,
+    // and once it can, the record keeps them.
+    const locks = this.holdChains(chainIds);
+    try {
+      return this.prepareLocked(dir, key, chainIds, opts);
+    } finally {
+      for (const l of locks) l.release();
+    }
+  }
+
+  private holdChains(chainIds: readonly string[]): ChainLock[] {
+    const store = this.stores[this.snapshotter];
+    const ids = this.snapshotter === 'copy' ? chainIds.slice(-1) : chainIds;
+    const locks: ChainLock[] = [];
+    for (const id of ids) {
+      const lock = store.locks.tryShared(id);
+      if (lock === undefined) {
+        for (const l of locks) l.release();
+        throw new ChrunError(
+          'CHRUN_IMAGE_NOT_FOUND',
+          `prepare root: layer snapshot ${id} is being removed (${this.snapshotter})`,
+          { fields: { digest: id } },
+        );
+      }
+      locks.push(lock);
+    }
+    return locks;
+  }
+
+  private prepareLocked(
+    dir: string,
+    key: string,
+    chainIds: readonly string[],
+    opts: PrepareOptions,
+  ): PreparedRoot {
     const snaps = chainIds.length === 0 ? [] : this.snapshots(chainIds);
     try {
       mkdirSync(dir, { mode: 0o700 });
@@ -307,13 +343,7 @@ export class SnapshotStore {
    */
   gc(live: Iterable<string>): string[] {
     const keep = new Set(live);
-    for (const key of this.list()) {
-      try {
-        for (const id of this.meta(key).chainIds) keep.add(id);
-      } catch {
-        /* a root being removed */
-      }
-    }
+    for (const id of this.containerChains()) keep.add(id);
     const removed: string[] = [];
     for (const kind of ['overlay', 'copy'] as const) {
       const store = this.stores[kind];
@@ -329,11 +359,26 @@ export class SnapshotStore {
       }
       for (const s of all) {
         if (marked.has(s.chainId)) continue;
-        if (store.remove(s.chainId)) removed.push(s.chainId);
+        // a root prepared since: its record is written while it holds the chain's lock
+        const needed = () => this.containerChains().has(s.chainId);
+        if (store.remove(s.chainId, { unlessNeeded: needed })) removed.push(s.chainId);
       }
       store.cleanup();
     }
     return removed;
+  }
+
+  /** The chain IDs the prepared container roots use. */
+  private containerChains(): Set<string> {
+    const out = new Set<string>();
+    for (const key of this.list()) {
+      try {
+        for (const id of this.meta(key).chainIds) out.add(id);
+      } catch {
+        /* a root being removed */
+      }
+    }
+    return out;
   }
 
   /** Space used by layer snapshots and by container roots (for `system df`). */

@@ -243,6 +243,27 @@ describe('SnapshotStore', { skip: needsRoot() }, () => {
     assert.deepEqual(s.gc([]), [base.diffId], 'gone once nobody holds it');
   });
 
+  test('overlay: prepare and gc exclude each other on a chain', async (t) => {
+    const s = await store(t, 'overlay');
+    const { chainIds } = await s.unpack([base, top]);
+    // gc (here: its lock) in the middle of removing the top layer: prepare refuses it
+    const removing = s.stores.overlay.locks.tryExclusive(chainIds[1]!)!;
+    assert.throws(
+      () => s.prepare('p', chainIds),
+      (e: unknown) =>
+        isChrunError(e, 'CHRUN_IMAGE_NOT_FOUND') &&
+        e.message === `prepare root: layer snapshot ${chainIds[1]!} is being removed (overlay)`,
+    );
+    assert.deepEqual(s.list(), [], 'no half-made root');
+    removing.release();
+    // a removal asks again under the lock whether a root needs the chain
+    s.prepare('p', chainIds);
+    assert.equal(s.stores.overlay.remove(chainIds[1]!, { unlessNeeded: () => true }), false);
+    assert.deepEqual(s.gc([]), [], 'the root keeps its layers');
+    s.remove('p');
+    assert.deepEqual(s.gc([]).sort(), [...chainIds].sort());
+  });
+
   test('overlay: an image with more layers than fit in one page of mount options', async (t) => {
     const s = await store(t, 'overlay');
     const layers = Array.from({ length: 200 }, (_, i) =>
