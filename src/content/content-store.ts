@@ -3,7 +3,7 @@ import { constants, createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { digestAlgorithm, digestHex, isDigest, parseDigest, type Digest } from '../oci/index.js';
-import { ChrunError, errnoCode, syncDir } from '../util/index.js';
+import { ChrunError, errnoCode, processExists, syncDir } from '../util/index.js';
 import { IngestWriter, ingestError, type IngestProgress } from './ingest-writer.js';
 import { acquireLock, lockScope, tryLock, withLock, type Lock, type LockOptions } from './lock.js';
 
@@ -298,7 +298,7 @@ export class ContentStore {
       if (blob !== null) {
         lock = await tryLock(this.lockName(`blob-${blob[1]!}`));
         if (lock === undefined) continue;
-      } else if (stream !== null && processAlive(Number(stream[1]))) {
+      } else if (stream !== null && processExists(Number(stream[1]))) {
         continue;
       }
       try {
@@ -312,14 +312,5 @@ export class ContentStore {
       }
     }
     return bytes;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
   }
 }

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Spec } from '../oci/index.js';
 import type { Mount } from '../sys/index.js';
-import { ChrunError, errnoCode } from '../util/index.js';
+import { ChrunError, errnoCode, processExists } from '../util/index.js';
 import type { Status } from './status.js';
 
 export type Keep = 'attached' | 'helper' | 'reparent';
@@ -177,7 +177,7 @@ export class StateStore {
       } catch {
         continue; // released meanwhile
       }
-      if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && !processExists(holder)) {
         try {
           unlinkSync(file);
         } catch {
@@ -190,14 +190,5 @@ export class StateStore {
       }
       await sleep(delay);
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
   }
 }

@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { ChrunError, errnoCode } from '../util/index.js';
+import { ChrunError, errnoCode, processExists } from '../util/index.js';
 import type { LayerForm } from './apply-layer.js';
 import { ChainLocks } from './chain-locks.js';
 
@@ -56,15 +56,6 @@ function chainName(chainId: string): string {
 function shortId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
   return Array.from(randomBytes(10), (b) => alphabet[b & 31]).join('');
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
 }
 
 /**
@@ -216,7 +207,7 @@ export class LayerStore {
     let removed = 0;
     for (const name of safeReaddir(this.tmp)) {
       const pid = Number(name.split('-')[0]);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) continue;
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processExists(pid)) continue;
       if (pid === process.pid) continue;
       rmSync(path.join(this.tmp, name), { recursive: true, force: true });
       removed++;

@@ -14,3 +14,4 @@ export { packageRoot } from './package-root.js';
 export { writeFileAtomic, syncDir, tempName } from './atomic-file.js';
 export { limiter, type Limiter } from './limiter.js';
 export { eachLimited, type EachLimitedOptions } from './each-limited.js';
+export { processExists } from './process-exists.js';
