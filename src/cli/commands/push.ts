@@ -1,23 +1,17 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { contextFrom } from '../context.js';
-import { parseBool, parseBytes } from '../options.js';
+import { parseBytes } from '../options.js';
 import { ProgressDisplay } from '../progress.js';
+import { addRegistryOptions, registryAccess } from '../registry-options.js';
 
 export function definePush(cmd: Command): Command {
-  return cmd
-    .description('upload an image to a registry')
-    .argument('<image>', 'the local image (name or ID)')
-    .argument('[destination]', 'where to push it (default: the image name)')
-    .option('-q, --quiet', 'print nothing but errors')
-    .addOption(
-      new Option(
-        '--tls-verify [bool]',
-        'verify TLS certificates (loopback registries may use plain HTTP)',
-      )
-        .argParser(parseBool)
-        .default(true),
-    )
-    .option('--authfile <file>', 'credentials file (default: ~/.docker/config.json)')
+  return addRegistryOptions(
+    cmd
+      .description('upload an image to a registry')
+      .argument('<image>', 'the local image (name or ID)')
+      .argument('[destination]', 'where to push it (default: the image name)')
+      .option('-q, --quiet', 'print nothing but errors'),
+  )
     .option(
       '--chunk-size <bytes>',
       'upload blobs in chunks of this size (default: one request per blob)',
@@ -49,9 +43,8 @@ export function definePush(cmd: Command): Command {
             `The push refers to repository [${referenceName(parseReference(destination ?? image))}]`,
           );
           await engine.images.push(image, destination, {
-            tlsVerify: opts.tlsVerify,
+            ...registryAccess(opts),
             mount: opts.mount,
-            ...(opts.authfile === undefined ? {} : { authFile: opts.authfile }),
             ...(opts.chunkSize === undefined ? {} : { chunkSize: opts.chunkSize }),
             ...(display === undefined ? {} : { onProgress: (e) => display.event(e) }),
           });
