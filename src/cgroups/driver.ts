@@ -71,7 +71,8 @@ export class CgroupDriver {
 
   /**
    * Creates the container's cgroup at spec.linux.cgroupsPath (default PARENT/ID) and applies
-   * spec.linux.resources. Removes what it made if a limit is refused.
+   * spec.linux.resources. Removes what it made if a limit is refused. On v1 (and hybrid)
+   * hosts only the hierarchies the limits need get a directory (CgroupManagerOptions.only).
    */
   async create(id: string, spec: Spec): Promise<ContainerCgroups> {
     const cgPath = containerCgroupPath(
@@ -79,15 +80,16 @@ export class CgroupDriver {
       spec.linux?.cgroupsPath,
       this.opts.parent ?? DEFAULT_CGROUP_PARENT,
     );
+    const resources = spec.linux?.resources ?? {};
     const manager = createCgroupManager({
       layout: this.layout,
       path: cgPath,
       fs: this.opts.fs,
+      only: resources,
       own: cgPath.startsWith('/')
         ? undefined
         : parseProcCgroup(this.opts.procSelfCgroup ?? readFileSync('/proc/self/cgroup', 'utf8')),
     });
-    const resources = spec.linux?.resources ?? {};
     manager.create(resources);
     let applied: ApplyResult;
     try {

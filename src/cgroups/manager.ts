@@ -45,6 +45,14 @@ export interface CgroupManagerOptions {
    * reopening a container's cgroups later (delete, kill, stats) whatever the path rules were.
    */
   dirs?: readonly string[];
+  /**
+   * Make the container's v1 directories only in the hierarchies these limits need (plus the
+   * freezer on a pure v1 host, to kill and to track processes). runc makes one in every
+   * hierarchy; each is a mkdir, a cgroup.procs write and an rmdir per container, ~1 ms
+   * together on this host, for controllers that would hold nothing. The v2 directory (the
+   * one of a hybrid host included: it tracks the processes) is always made.
+   */
+  only?: LinuxResources;
 }
 
 /** One mounted hierarchy the container has a directory in. */
@@ -74,6 +82,17 @@ function recordedDirs(hierarchies: Hierarchy[], dirs: readonly string[]): Hierar
   return out;
 }
 
+/** The hierarchies `r` needs (see CgroupManagerOptions.only); never none. */
+function neededHierarchies(hierarchies: Hierarchy[], r: LinuxResources): Hierarchy[] {
+  const controllers = new Set(groupsOf(r).map((g) => V1_CONTROLLER[g]));
+  const hasV2 = hierarchies.some((h) => h.kind === 'v2');
+  if (!hasV2) controllers.add('freezer');
+  const out = hierarchies.filter(
+    (h) => h.kind === 'v2' || h.controllers.some((c) => controllers.has(c)),
+  );
+  return out.length > 0 ? out : hierarchies.slice(0, 1);
+}
+
 /** What the three managers share; they differ in hierarchies, placement and freezing. */
 export abstract class BaseCgroupManager implements CgroupManager {
   abstract readonly mode: 'v1' | 'v2' | 'hybrid';
@@ -89,7 +108,12 @@ export abstract class BaseCgroupManager implements CgroupManager {
     this.path = opts.path;
     this.fs = opts.fs ?? nodeCgroupFs;
     this.signal = opts.signal ?? defaultSignal;
-    this.hierarchies = opts.dirs === undefined ? hierarchies : recordedDirs(hierarchies, opts.dirs);
+    this.hierarchies =
+      opts.dirs !== undefined
+        ? recordedDirs(hierarchies, opts.dirs)
+        : opts.only !== undefined
+          ? neededHierarchies(hierarchies, opts.only)
+          : hierarchies;
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.pruneParents =
       opts.pruneParents ??

@@ -50,11 +50,21 @@ test('v2: the container is cloned into its cgroup; limits applied from the spec'
 
 test('hybrid: procs files for every hierarchy, cleanup deepest first, reopen by paths', async () => {
   const { d, base } = driver({ mode: 'hybrid' });
-  const c = await d.create('h1', spec({ cgroupsPath: '/mine/deep/h1' }));
+  const c = await d.create(
+    'h1',
+    spec({
+      cgroupsPath: '/mine/deep/h1',
+      resources: {
+        memory: { limit: 1 << 26 },
+        pids: { limit: 10 },
+        devices: [{ allow: false, access: 'rwm' }],
+      },
+    }),
+  );
   assert.equal(c.placement.cloneInto, undefined);
-  assert.equal(c.placement.procs?.length, 9);
+  assert.equal(c.placement.procs?.length, 4, 'memory, devices, pids and the unified one');
   assert.equal(c.deviceFilter, undefined, 'v1 enforces devices');
-  assert.equal(c.placement.cleanup?.length, 9);
+  assert.equal(c.placement.cleanup?.length, 4);
   assert.deepEqual(c.placement.cleanupParents, [], 'a user parent is never removed');
   c.manager.addProcess(321);
   const again = d.open(c.paths);
@@ -83,11 +93,42 @@ test("a relative cgroupsPath lands under the runtime's own cgroup of each hierar
     { mode: 'v1', v1Mounts: [['memory'], ['pids']] },
     '5:memory:/sess\n3:pids:/\n',
   );
-  const c = await d.create('r1', spec({ cgroupsPath: 'ctr/r1' }));
+  const c = await d.create(
+    'r1',
+    spec({ cgroupsPath: 'ctr/r1', resources: { memory: { limit: 1 << 26 }, pids: { limit: 9 } } }),
+  );
   assert.deepEqual(c.paths, [
     path.join(base, 'memory/sess/ctr/r1'),
     path.join(base, 'pids/ctr/r1'),
   ]);
+});
+
+test('v1 and hybrid: directories only in the hierarchies the limits need', async () => {
+  const hybrid = driver({ mode: 'hybrid' });
+  const none = await hybrid.d.create('n1', spec());
+  assert.deepEqual(none.paths, [path.join(hybrid.base, 'unified/chrun/n1')], 'tracking only');
+  const cpu = await hybrid.d.create('c1', spec({ resources: { cpu: { shares: 512 } } }));
+  assert.deepEqual(cpu.paths, [
+    path.join(hybrid.base, 'cpu,cpuacct/chrun/c1'),
+    path.join(hybrid.base, 'unified/chrun/c1'),
+  ]);
+  assert.equal(readFileSync(path.join(cpu.paths[0]!, 'cpu.shares'), 'utf8').trim(), '512');
+  const memory = path.join(hybrid.base, 'memory/chrun');
+  assert.ok(!existsSync(memory), 'no memory cgroup without a memory limit');
+  await none.destroy();
+  await cpu.destroy();
+  const v1 = driver({ mode: 'v1' });
+  const plain = await v1.d.create('p1', spec());
+  // without a v2 hierarchy the freezer tracks the processes and lets kill freeze them
+  assert.deepEqual(plain.paths, [path.join(v1.base, 'freezer/chrun/p1')]);
+  const pids = await v1.d.create('p2', spec({ resources: { pids: { limit: 5 } } }));
+  assert.deepEqual(pids.paths, [
+    path.join(v1.base, 'freezer/chrun/p2'),
+    path.join(v1.base, 'pids/chrun/p2'),
+  ]);
+  assert.deepEqual(v1.d.open(pids.paths).manager.dirs, pids.paths, 'reopened by its paths');
+  await plain.destroy();
+  await pids.destroy();
 });
 
 test('a refused limit removes what create made', async () => {
