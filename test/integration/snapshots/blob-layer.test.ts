@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -107,6 +108,42 @@ describe('layers from blobs', { skip: needsRootAnd('zstd') }, () => {
     });
     assert.deepEqual(readdirSync(tmp.path), ['s']);
     assert.deepEqual(store.stores.overlay.list(), [], 'nothing half applied is kept');
+  });
+
+  test('a name that is not UTF-8 (from GNU tar) is refused naming the layer and its bytes', async (t) => {
+    const tmp = await tempDir('chrun-snap-blob-');
+    t.after(tmp.cleanup);
+    const src = path.join(tmp.path, 'src');
+    mkdirSync(src);
+    // 'café' in ISO-8859-1: a name the file system takes as bytes
+    writeFileSync(Buffer.concat([Buffer.from(`${src}/caf`), Buffer.from([0xe9])]), 'x');
+    const tarFile = path.join(tmp.path, 'layer.tar');
+    const r = spawnSync('tar', ['--format=gnu', '-C', src, '-cf', tarFile, '.']);
+    assert.equal(r.status, 0, r.stderr.toString());
+    const data = readFileSync(tarFile);
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    const layer: LayerBlob = {
+      digest,
+      size: data.length,
+      diffId: digest,
+      open: () =>
+        (async function* () {
+          yield await Promise.resolve(data);
+        })(),
+    };
+    const store = SnapshotStore.open({ root: path.join(tmp.path, 's'), snapshotter: 'overlay' });
+    await assert.rejects(store.unpack([blobLayer(layer)]), (e: unknown) => {
+      assert.ok(isChrunError(e, 'CHRUN_ARCHIVE_INVALID'), String(e));
+      assert.match(
+        e.message,
+        new RegExp(
+          `^apply layer ${digest}: read archive: entry name "\\./caf\\\\xe9" is not valid UTF-8 \\(not supported\\) at byte \\d+$`,
+        ),
+      );
+      return true;
+    });
+    assert.deepEqual(store.stores.overlay.list(), []);
+    assert.deepEqual(readdirSync(store.stores.overlay.tmp), []);
   });
 
   test('a write through an absolute symlink lands inside the snapshot', async (t) => {
