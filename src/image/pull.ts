@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   DockerConfig,
   RegistryClient,
@@ -26,7 +27,7 @@ import {
 } from '../oci/index.js';
 import { ChrunError, eachLimited } from '../util/index.js';
 import type { ProgressListener } from './events.js';
-import type { ImageStore, Unpacker } from './image-store.js';
+import type { ImageStore, UnpackRequest, Unpacker } from './image-store.js';
 
 export interface RegistryAccessOptions {
   /** Verify TLS certificates (default true). Loopback registries may always use plain HTTP. */
@@ -149,16 +150,49 @@ export async function pull(
       `image config of ${canonical}`,
     );
     if (index === undefined) checkPlatform(canonical, config, platform, options);
-    const layerResults = await fetchLayers(store, client, repo, manifest, options);
-    downloaded = layerResults || downloaded;
-
-    // Manifests last: the image's blobs are all present once its manifest is.
-    if (index !== undefined) await store.content.writeBlob(index.bytes, index.descriptor.digest);
-    await store.content.writeBlob(manifestBytes, target.digest);
-
-    if (options.unpack !== undefined) {
-      await options.unpack(store.requestFor(target, manifest, config, options.signal));
-    }
+    // Layers are applied while the others download: the unpacker's openBlob() of a layer
+    // starts once that blob is stored and verified. The first failure of either side
+    // stops the other.
+    const cancel = new AbortController();
+    const outer = options.signal;
+    const onOuter = (): void => cancel.abort(outer?.reason);
+    outer?.addEventListener('abort', onOuter, { once: true });
+    const ready = new Map(manifest.layers.map((l) => [l.digest, deferred()]));
+    let first: { err: unknown } | undefined;
+    const fail = (err: unknown): never => {
+      first ??= { err };
+      cancel.abort(err);
+      throw err;
+    };
+    const downloads = fetchLayers(store, client, repo, manifest, {
+      ...options,
+      signal: cancel.signal,
+      onStored: (digest) => ready.get(digest)?.resolve(),
+    })
+      .then(async (any) => {
+        // Manifests last: the image's blobs are all present once its manifest is.
+        if (index !== undefined) {
+          await store.content.writeBlob(index.bytes, index.descriptor.digest);
+        }
+        await store.content.writeBlob(manifestBytes, target.digest);
+        return any;
+      })
+      .catch(fail);
+    downloads.catch(() => {
+      for (const d of ready.values()) d.reject(first?.err);
+    });
+    const unpacking =
+      options.unpack === undefined
+        ? Promise.resolve()
+        : options
+            .unpack(
+              streamingRequest(store.requestFor(target, manifest, config, cancel.signal), ready),
+            )
+            .catch(fail);
+    const settled = await Promise.allSettled([downloads, unpacking]);
+    outer?.removeEventListener('abort', onOuter);
+    if (first !== undefined) throw first.err;
+    if (settled[0].status === 'fulfilled') downloaded = settled[0].value || downloaded;
     for (const l of manifest.layers) {
       emit({
         type: 'layer',
@@ -240,12 +274,48 @@ export async function register(
   );
 }
 
+/** A promise with its resolve and reject (a rejection nobody awaits is not reported). */
+function deferred(): {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+} {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** An unpack request whose blobs are read once the download stored them. */
+function streamingRequest(
+  request: UnpackRequest,
+  ready: ReadonlyMap<Digest, { promise: Promise<void> }>,
+): UnpackRequest {
+  return {
+    ...request,
+    openBlob: (digest) => {
+      const stored = ready.get(digest)?.promise ?? Promise.resolve();
+      return Readable.from(
+        (async function* () {
+          await stored;
+          yield* request.openBlob(digest);
+        })(),
+        { objectMode: false },
+      );
+    },
+  };
+}
+
 async function fetchLayers(
   store: ImageStore,
   client: RegistryClient,
   repo: string,
   manifest: ImageManifest,
-  options: PullOptions,
+  options: PullOptions & { onStored?: (digest: Digest) => void },
 ): Promise<boolean> {
   const emit = options.onProgress ?? (() => undefined);
   // One transfer per distinct blob (an image may repeat a layer).
@@ -267,6 +337,7 @@ async function fetchLayers(
     options.concurrency ?? 3,
     async (layer, signal) => {
       if (await fetchBlob(store, client, repo, layer, { ...options, signal }, true)) any = true;
+      options.onStored?.(layer.digest);
     },
     options.signal === undefined ? {} : { signal: options.signal },
   );

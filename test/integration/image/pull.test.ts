@@ -472,6 +472,65 @@ testNoLeaks(
 );
 
 testNoLeaks(
+  'layers are unpacked while the others download; an unpack failure stops the downloads',
+  opts,
+  async (t) => {
+    const reg = await registryFor(t);
+    const dir = await dirFor(t);
+    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
+      layers: [
+        { compression: 'gzip', bytes: 20_000 },
+        { compression: 'gzip', bytes: 1_500_000 },
+      ],
+    });
+    await reg.seed(img.source, 'test/stream:1');
+    // About 2.5 s for the big layer.
+    const proxy = await FaultProxy.start(reg.host, { throttleBlobs: 30_000 });
+    t.after(() => proxy.stop());
+    const ref = `${proxy.host}/test/stream:1`;
+    const big = img.layers[1]!.digest;
+    const engine = new Engine({ root: path.join(dir, 'root') });
+    let smallRead = 0;
+    let bigStored = 0;
+    engine.images.unpacker = async (req) => {
+      for (const l of req.layers) {
+        const hash = createHash('sha256');
+        for await (const c of req.openBlob(l.descriptor.digest)) hash.update(c as Buffer);
+        // What the unpacker reads is the verified blob.
+        assert.equal(`sha256:${hash.digest('hex')}`, l.descriptor.digest);
+        if (l.descriptor.digest !== big) smallRead = Date.now();
+      }
+    };
+    await engine.images.pull(ref, {
+      onProgress: (e) => {
+        if (e.type === 'layer' && e.digest === big && e.status === 'downloaded') {
+          bigStored = Date.now();
+        }
+      },
+    });
+    assert.ok(smallRead > 0 && bigStored > 0);
+    assert.ok(smallRead < bigStored - 500, `unpacked at ${smallRead}, big layer at ${bigStored}`);
+
+    const other = new Engine({ root: path.join(dir, 'other') });
+    other.images.unpacker = async (req) => {
+      let bytes = 0;
+      for await (const c of req.openBlob(req.layers[0]!.descriptor.digest))
+        bytes += (c as Buffer).length;
+      assert.ok(bytes > 0);
+      throw new Error('layer 1: disk on fire');
+    };
+    const started = Date.now();
+    await assert.rejects(other.images.pull(ref), /disk on fire/);
+    assert.ok(Date.now() - started < 1500, `the failed pull took ${Date.now() - started} ms`);
+    // No image and no partial download; whole verified blobs stay for GC (or the next pull).
+    assert.deepEqual(await other.images.list(), []);
+    assert.deepEqual(await readdir(path.join(other.paths.tmp, 'ingest')), []);
+    const left = (await other.images.store.content.list()).map((b) => b.digest);
+    assert.ok(!left.includes(big as never), 'the big layer was not downloaded to the end');
+  },
+);
+
+testNoLeaks(
   'a loopback registry behind TLS with a self-signed certificate is reached over HTTPS',
   { ...opts, skip: needsCommands('docker-registry', 'skopeo', 'openssl') },
   async (t) => {
