@@ -65,7 +65,7 @@ function shortId(): string {
  *   ROOT/layers/ID/meta.json  SnapshotMeta
  *   ROOT/chains/sha256-HEX    symlink to ../layers/ID: the snapshot of that chain ID exists
  *   ROOT/tmp/PID-RANDOM/      snapshots being applied
- *   ROOT/locks/sha256-HEX     flock(2) of the chain ID (see ChainLocks)
+ *   ROOT/locks/sha256-HEX/    who holds the chain ID (see ChainLocks)
  *
  * A snapshot is applied in tmp/, renamed into layers/ and then published by creating its
  * chain link (symlink(2) is atomic), so nobody ever sees a half-applied one. Two processes

@@ -1,6 +1,5 @@
 export { helperPath, builtHelper } from './helper-path.js';
 export { fsCalls, makedev, splitdev, type NodeKind } from './fs-calls.js';
-export { tryFlock } from './file-lock.js';
 export {
   mountAll,
   planMount,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { ChrunError } from '../util/index.js';
 
 /**
- * The few libc calls Node does not offer (mount, umount2, mknod, the l*xattr family, flock), bound
+ * The few libc calls Node does not offer (mount, umount2, mknod, the l*xattr family), bound
  * with koffi. Measured against spawning the C helper for each call (bench/mount-call.ts):
  * an in-process call costs microseconds where a helper round trip costs milliseconds, and
  * layer application makes thousands of these calls. koffi is loaded on first use only
@@ -23,7 +23,6 @@ export interface Libc {
   lgetxattr(path: string, name: string, value: Buffer | null, size: number): number;
   llistxattr(path: string, list: Buffer | null, size: number): number;
   lremovexattr(path: string, name: string): number;
-  flock(fd: number, op: number): number;
   errno(): number;
 }
 
@@ -64,7 +63,6 @@ export function libc(): Libc {
   );
   const llistxattr = f('intptr_t llistxattr(const char *path, void *list, size_t size)');
   const lremovexattr = f('int lremovexattr(const char *path, const char *name)');
-  const flock = f('int flock(int fd, int op)');
   bound = {
     mount: (s, t, fs, fl, d) => mount(s, t, fs, fl, d),
     umount2: (t, fl) => umount2(t, fl),
@@ -73,7 +71,6 @@ export function libc(): Libc {
     lgetxattr: (p, n, v, s) => lgetxattr(p, n, v, s),
     llistxattr: (p, l, s) => llistxattr(p, l, s),
     lremovexattr: (p, n) => lremovexattr(p, n),
-    flock: (fd, op) => flock(fd, op),
     errno: () => koffi.errno(),
   };
   return bound;
