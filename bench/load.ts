@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { benchMain, type Prepared } from './cli.js';
 import { probe, type Subject } from './harness.js';
 import { benchImage } from './image-source.js';
+import { podmanSubject } from './podman.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,8 +38,6 @@ async function prepare(): Promise<Prepared> {
     );
     const store = path.join(work, 'chrun');
     const oci = path.join(work, 'skopeo');
-    const podRoot = path.join(work, 'podman');
-    const podRun = path.join(work, 'podman-run');
     const candidates: Subject[] = [
       {
         name: 'skopeo copy',
@@ -57,37 +56,7 @@ async function prepare(): Promise<Prepared> {
         argv: [chrun, '--root', store, 'load', '-q', '-i', archive],
         setup: [['rm', '-rf', store]],
       },
-      {
-        name: 'podman load',
-        argv: [
-          'podman',
-          '--root',
-          podRoot,
-          '--runroot',
-          podRun,
-          '--storage-driver',
-          'overlay',
-          'load',
-          '-q',
-          '-i',
-          archive,
-        ],
-        setup: [['rm', '-rf', podRoot, podRun]],
-        cleanup: [
-          [
-            'podman',
-            '--root',
-            podRoot,
-            '--runroot',
-            podRun,
-            '--storage-driver',
-            'overlay',
-            'system',
-            'reset',
-            '-f',
-          ],
-        ],
-      },
+      podmanSubject('podman load', work, ['load', '-q', '-i', archive]),
     ];
     const subjects: Subject[] = [];
     const skipped: { name: string; reason: string }[] = [];

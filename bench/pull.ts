@@ -1,7 +1,13 @@
 // Pulling a multi-layer image (> 100 MB of blobs, four gzip layers) from a loopback
-// registry, side by side in one run: `chrun pull` (into a fresh store each run) vs
-// `skopeo copy` to an OCI directory (the download alone) vs `podman pull` (into a fresh
-// storage each run, layers applied). Ratios are to skopeo's median.
+// registry, side by side in one run:
+//   - `skopeo copy` to an OCI directory: the download alone (verified blobs on disk);
+//   - `chrun pull -q`: into a fresh store each run, layers applied into snapshots;
+//   - chrun's download part: the same library pull without the unpack step
+//     (dist/bench/pull-download.js, a process of its own);
+//   - `podman pull -q`: a fresh storage each run, layers applied (runc and the ulimits of
+//     bench/install-peers.sh, see bench/podman.ts).
+// The issue's targets are printed after the table: chrun pull <= 1/3 of podman pull, and
+// chrun's download part <= 1.5x skopeo copy.
 //
 //   npm run build && env -u NODE_EXTRA_CA_CERTS node dist/bench/pull.js [--runs N]
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,11 +16,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRegistry } from '../test/helpers/registry.js';
 import { benchMain, type Prepared } from './cli.js';
-import { probe, type Subject } from './harness.js';
+import { probe, type BenchResult, type Subject } from './harness.js';
 import { benchImage } from './image-source.js';
+import { podmanSetupProblem, podmanSubject } from './podman.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
 const chrun = path.join(repoRoot, 'bin/chrun');
+
+const SKOPEO = 'skopeo copy';
+const CHRUN = 'chrun pull';
+const DOWNLOAD = 'chrun pull, download part';
+const PODMAN = 'podman pull';
 
 async function prepare(): Promise<Prepared> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'chrun-bench-pull-'));
@@ -31,12 +44,11 @@ async function prepare(): Promise<Prepared> {
     await reg.seed(`oci:${image.layout}:bench`, 'bench/image:1');
     const ref = `${reg.host}/bench/image:1`;
     const store = path.join(work, 'chrun');
+    const downloadStore = path.join(work, 'chrun-download');
     const oci = path.join(work, 'skopeo');
-    const podRoot = path.join(work, 'podman');
-    const podRun = path.join(work, 'podman-run');
     const candidates: Subject[] = [
       {
-        name: 'skopeo copy',
+        name: SKOPEO,
         argv: [
           'skopeo',
           '--insecure-policy',
@@ -50,46 +62,22 @@ async function prepare(): Promise<Prepared> {
         setup: [['rm', '-rf', oci]],
       },
       {
-        name: 'chrun pull',
+        name: CHRUN,
         argv: [chrun, '--root', store, 'pull', '-q', ref],
         setup: [['rm', '-rf', store]],
+        cleanup: [['rm', '-rf', store]],
       },
       {
-        name: 'podman pull',
-        argv: [
-          'podman',
-          '--root',
-          podRoot,
-          '--runroot',
-          podRun,
-          '--storage-driver',
-          'overlay',
-          'pull',
-          '-q',
-          '--tls-verify=false',
-          ref,
-        ],
-        setup: [['rm', '-rf', podRoot, podRun]],
-        cleanup: [
-          [
-            'podman',
-            '--root',
-            podRoot,
-            '--runroot',
-            podRun,
-            '--storage-driver',
-            'overlay',
-            'system',
-            'reset',
-            '-f',
-          ],
-        ],
+        name: DOWNLOAD,
+        argv: [process.execPath, path.join(here, 'pull-download.js'), downloadStore, ref],
+        setup: [['rm', '-rf', downloadStore]],
       },
+      podmanSubject(PODMAN, work, ['pull', '-q', '--tls-verify=false', ref]),
     ];
     const subjects: Subject[] = [];
     const skipped: { name: string; reason: string }[] = [];
     for (const s of candidates) {
-      const why = await probe(s);
+      const why = s.name === PODMAN ? (podmanSetupProblem() ?? (await probe(s))) : await probe(s);
       if (why === undefined) subjects.push(s);
       else skipped.push({ name: s.name, reason: why });
     }
@@ -100,8 +88,35 @@ async function prepare(): Promise<Prepared> {
   }
 }
 
-await benchMain({
+/** The issue's two targets, from the medians of one run. */
+function targets(result: BenchResult): string[] {
+  const median = (name: string): number | undefined =>
+    result.subjects.find((s) => s.name === name)?.median;
+  const lines: string[] = [];
+  const c = median(CHRUN);
+  const p = median(PODMAN);
+  const d = median(DOWNLOAD);
+  const s = median(SKOPEO);
+  if (c !== undefined && p !== undefined) {
+    const r = c / p;
+    lines.push(
+      `target: chrun pull / podman pull = ${r.toFixed(2)} (<= 0.33: ${r <= 1 / 3 ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (d !== undefined && s !== undefined) {
+    const r = d / s;
+    lines.push(
+      `target: chrun download part / skopeo copy = ${r.toFixed(2)} (<= 1.50: ${r <= 1.5 ? 'met' : 'NOT met'})`,
+    );
+  }
+  return lines;
+}
+
+const result = await benchMain({
   title: 'pull a 4-layer image (> 100 MB) from a loopback registry',
-  defaults: { runs: 5, warmup: 1, baseline: 'skopeo copy' },
+  defaults: { runs: 5, warmup: 1, baseline: SKOPEO },
   prepare,
 });
+if (result !== undefined && !process.argv.includes('--json')) {
+  process.stdout.write(`${targets(result).join('\n')}\n`);
+}
