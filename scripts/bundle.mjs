@@ -8,10 +8,15 @@
 // functions run on first use, so only parsing is paid for code a command does not run.
 // dist/src stays as tsc writes it, for the tests and the library. koffi (a native addon) and
 // undici (loaded by deep path at run time) stay outside.
-import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// a worktree made before esbuild was added has not installed it yet: say what to do
+const { build } = await import('esbuild').catch(() => {
+  console.error('bundle: esbuild is missing (a devDependency): run `npm ci`, then build again');
+  process.exit(1);
+});
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'bundle');
