@@ -16,7 +16,9 @@ export function contextFrom(cmd: Command): CliContext {
     async engine() {
       if (engine === undefined) {
         const mod = await import('../engine/index.js');
-        engine = new mod.Engine({ root: globals.root });
+        // zygote: run forks its helper from one started early, while the image and root
+        // are prepared (Engine.run); other commands start no helper
+        engine = new mod.Engine({ root: globals.root, zygote: true });
       }
       return engine;
     },

@@ -95,6 +95,15 @@ export class Engine {
    * `wait()`, `kill()`, `resize()` and `explain()`.
    */
   run(image: string, options: ContainerRunOptions = {}): Promise<Container> {
+    // a container the zygote can serve (inherited or discarded stdio, no terminal): start
+    // the zygote while the image and root are prepared
+    const stdio = options.stdio ?? ['pipe', 'pipe', 'pipe'];
+    if (
+      this.options.zygote === true &&
+      options.tty !== true &&
+      stdio.every((s) => s === 'inherit' || s === 'ignore')
+    )
+      this.runtime.warm();
     return runContainer(this.parts(), image, options);
   }
 

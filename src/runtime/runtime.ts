@@ -96,6 +96,15 @@ export class Runtime {
   run(id: string, bundle: string, opts?: RunOptions): Promise<ContainerProcess> {
     return run(this.ctx, id, bundle, opts);
   }
+  /**
+   * With `zygote`, starts the resident helper now: a caller that knows a container is coming
+   * (the CLI's `run`, before it resolves the image) overlaps the zygote's start with its own
+   * work. Does nothing otherwise.
+   */
+  warm(): void {
+    if (this.ctx.zygote) this.ctx.sys.warmZygote?.();
+  }
+
   list(): Promise<string[]> {
     return this.ctx.store.list();
   }

@@ -507,6 +507,24 @@ class Zygote {
 
 const zygotes = new Map<string, Zygote>();
 
+/** The resident zygote of this helper binary, started if there is none yet. */
+function zygoteOf(helper: string): Zygote {
+  let z = zygotes.get(helper);
+  if (z === undefined) {
+    z = new Zygote(helper);
+    zygotes.set(helper, z);
+  }
+  return z;
+}
+
+/**
+ * Starts the zygote now, so its spawn (a fork and exec of a large Node process, milliseconds)
+ * overlaps with the work before the first container instead of delaying it.
+ */
+export function warmZygote(helper: string = helperPath()): void {
+  zygoteOf(helper);
+}
+
 /** Ends the resident zygotes (their running containers are killed, as if chrun died). */
 export function closeZygotes(): void {
   for (const z of zygotes.values()) z.close();
@@ -527,13 +545,10 @@ function zygoteCan(plan: Plan, opts: SpawnInitOptions): boolean {
 export function spawnInit(plan: Plan, opts: SpawnInitOptions = {}): InitSession {
   const session = new HelperInitSession(plan);
   if (zygoteCan(plan, opts)) {
-    const helper = opts.helper ?? helperPath();
-    let z = zygotes.get(helper);
-    if (z === undefined) {
-      z = new Zygote(helper);
-      zygotes.set(helper, z);
-    }
-    session.link = z.start(session, opts.stdio ?? ['inherit', 'inherit', 'inherit']);
+    session.link = zygoteOf(opts.helper ?? helperPath()).start(
+      session,
+      opts.stdio ?? ['inherit', 'inherit', 'inherit'],
+    );
   } else {
     session.link = directLink(session, opts);
   }

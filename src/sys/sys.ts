@@ -1,6 +1,11 @@
 import type { Plan, SeccompRules } from './plan.js';
 import { SeccompCache } from './seccomp-cache.js';
-import { spawnInit, type InitSession, type SpawnInitOptions } from './helper-session.js';
+import {
+  spawnInit,
+  warmZygote,
+  type InitSession,
+  type SpawnInitOptions,
+} from './helper-session.js';
 
 /**
  * Everything the runtime asks of the kernel through the helper. The real one spawns
@@ -10,6 +15,8 @@ export interface Sys {
   spawnInit(plan: Plan, opts?: SpawnInitOptions): InitSession;
   /** The cached BPF program for a seccomp profile. */
   seccompBpf(rules: SeccompRules): Promise<Buffer>;
+  /** Starts the resident helper zygote ahead of its first use (optional). */
+  warmZygote?(): void;
 }
 
 export interface RealSysOptions {
@@ -23,5 +30,6 @@ export function realSys(opts: RealSysOptions = {}): Sys {
   return {
     spawnInit: (plan, o) => spawnInit(plan, { helper: opts.helper, ...o }),
     seccompBpf: (rules) => cache.bpf(rules),
+    warmZygote: () => warmZygote(opts.helper),
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before } from 'node:test';
@@ -24,6 +24,46 @@ before(async () => {
 after(async () => {
   if (!skip) await f.cleanup();
 });
+
+/** The pids of this process's children running `chrun-helper zygote`. */
+function zygoteChildren(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return (
+          ppid === process.pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').endsWith('\0zygote\0')
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+testNoLeaks(
+  'warm() starts the zygote ahead; the next container is forked from it',
+  { skip },
+  async (t) => {
+    t.after(() => closeZygotes());
+    closeZygotes();
+    for (let i = 0; i < 100 && zygoteChildren().length > 0; i++) await sleep(10);
+    assert.deepEqual(zygoteChildren(), [], 'no zygote yet');
+    new Runtime({ stateDir: f.stateDir }).warm(); // without zygote: nothing
+    assert.deepEqual(zygoteChildren(), []);
+    rt.warm();
+    const [zygote] = zygoteChildren();
+    assert.ok(zygote !== undefined, 'the zygote runs before any container');
+    const p = await rt.run('zw', f.bundle, {
+      spec: defaultSpec(['sh', '-c', 'exit 5']),
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    assert.deepEqual(zygoteChildren(), [zygote], 'the same zygote, no second one');
+    assert.equal((await p.wait()).exitCode, 5);
+  },
+);
 
 testNoLeaks(
   'containers forked by the zygote: statuses, step errors, concurrency',
