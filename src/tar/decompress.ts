@@ -69,9 +69,9 @@ export async function* decompress(
       yield* rest;
       return;
     case 'gzip':
-      yield* pipeThrough(rest, createGunzip({ chunkSize: 64 * 1024 }), (err) =>
-        invalid('gzip', err),
-      );
+      // 1 MiB output chunks: a fraction of the native write calls and callbacks of 64 KiB
+      // ones (the apply of bench/pull's 120 MB image used ~600 ms less CPU).
+      yield* pipeThrough(rest, createGunzip({ chunkSize: 1 << 20 }), (err) => invalid('gzip', err));
       return;
     case 'zstd':
       yield* pipeProcess(rest, 'zstd', ['-d', '-c', '-q'], {
