@@ -147,7 +147,7 @@ export async function runContainer(
   let proc: ContainerProcess;
   let made: ContainerSpec;
   try {
-    const root = snapshots.prepare(id, chainIds, {});
+    const root = snapshots.prepare(id, chainIds, { volatile: o.remove === true });
     prepared = true;
     phase(`prepare the root (${root.snapshotter}: ${chainIds.length} layers, a writable layer)`);
 

@@ -18,6 +18,7 @@ import type { ChainLock } from './chain-locks.js';
 import { LayerStore, safeReaddir, type Snapshot } from './layer-store.js';
 import { readImageFile } from './image-file.js';
 import { overlaySupported } from './overlay-probe.js';
+import { volatileSupported } from './overlay-volatile.js';
 import {
   unpackCopy,
   unpackOverlay,
@@ -38,6 +39,14 @@ export interface SnapshotStoreOptions {
 export interface PrepareOptions {
   /** A read-only root: no writable layer at all. */
   readOnly?: boolean;
+  /**
+   * A root thrown away when its container ends (--rm): overlayfs is mounted `volatile`, so
+   * neither the container's fsyncs nor the unmount at its exit sync the upper layer's file
+   * system (that sync made most of the time a short container took to exit on ext4). Podman
+   * does the same for --rm containers. Ignored by the copy snapshotter and on kernels before
+   * 5.10, which lack the option.
+   */
+  volatile?: boolean;
 }
 
 /** A container's root file system, prepared. */
@@ -221,7 +230,7 @@ export class SnapshotStore {
       const readOnly = opts.readOnly === true;
       const mounts =
         this.snapshotter === 'overlay'
-          ? this.overlayMounts(dir, snaps, readOnly)
+          ? this.overlayMounts(dir, snaps, readOnly, opts.volatile === true)
           : this.copyMounts(dir, snaps, readOnly);
       const meta: ContainerMeta = {
         key,
@@ -239,7 +248,12 @@ export class SnapshotStore {
     }
   }
 
-  private overlayMounts(dir: string, snaps: Snapshot[], readOnly: boolean): Mount[] {
+  private overlayMounts(
+    dir: string,
+    snaps: Snapshot[],
+    readOnly: boolean,
+    volatile: boolean,
+  ): Mount[] {
     const lowers = snaps.length === 0 ? [this.empty] : snaps.map((s) => s.fs).reverse();
     if (readOnly) {
       // Always an overlay, never a bind of the shared layer: overlayfs hides the layer's
@@ -259,7 +273,12 @@ export class SnapshotStore {
     const mount: Mount = {
       type: 'overlay',
       source: 'overlay',
-      options: [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`],
+      options: [
+        `lowerdir=${lowers.join(':')}`,
+        `upperdir=${upper}`,
+        `workdir=${work}`,
+        ...(volatile && volatileSupported() ? ['volatile'] : []),
+      ],
     };
     planMount(mount); // an image the kernel cannot stack fails here, with the reason
     mkdirSync(upper, { mode: 0o755 });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { SnapshotStore, type UnpackLayer } from '../../../src/snapshots/index.js';
+import { volatileSupported } from '../../../src/snapshots/overlay-volatile.js';
 import { planMount } from '../../../src/sys/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { layerEntries, type EntrySpec } from '../../helpers/layer-entries.js';
@@ -98,6 +99,31 @@ describe('SnapshotStore', { skip: needsRoot() }, () => {
       s.remove('c');
       assert.equal(s.gc([]).length, kind === 'overlay' ? 2 : 1, 'the last user gone, they go');
       assert.equal(s.usage().snapshots.count, 0);
+    });
+
+    test(`${kind}: a volatile root works like any other and is removed whole`, async (t) => {
+      const s = await store(t, kind);
+      const { chainIds } = await s.unpack([base, top]);
+      const r = s.prepare('v', chainIds, { volatile: true });
+      const options = r.mounts.flatMap((m) => m.options);
+      assert.equal(
+        options.includes('volatile'),
+        kind === 'overlay' && volatileSupported(),
+        'overlay mounts it volatile where the kernel can',
+      );
+      assert.equal(
+        s
+          .prepare('n', chainIds)
+          .mounts.flatMap((m) => m.options)
+          .includes('volatile'),
+        false,
+      );
+      const root = s.mountRoot('v');
+      writeFileSync(path.join(root, 'etc/hostname'), 'changed\n');
+      assert.equal(readFileSync(path.join(root, 'etc/hostname'), 'utf8'), 'changed\n');
+      assert.equal(s.remove('v'), true);
+      assert.equal(existsSync(path.dirname(r.rootfs)), false);
+      s.remove('n');
     });
 
     test(`${kind}: a read-only root cannot be written`, async (t) => {
