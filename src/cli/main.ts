@@ -8,7 +8,25 @@ import { ExitRequest } from './exit-request.js';
 
 export { ExitRequest };
 
-export function buildProgram(): Command {
+/**
+ * The command `argv` runs when only the root's --root comes before it, else undefined
+ * (`chrun --help`, `chrun -v`, no command).
+ */
+function commandOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--root') i++;
+    else if (!a.startsWith('--root=')) return a.startsWith('-') ? undefined : a;
+  }
+  return undefined;
+}
+
+/**
+ * The CLI's commands. With `argv` naming one of them, only that one is defined: defining
+ * every command's options was a few milliseconds of each start-up. The others are there for
+ * anything else (help, a mistyped command and its suggestion, a root option).
+ */
+export function buildProgram(argv?: readonly string[]): Command {
   const program = new Command('chrun')
     .description('A daemonless container engine and OCI runtime')
     .version(VERSION, '-v, --version', 'print the version and exit')
@@ -19,7 +37,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   program.helpCommand(false);
-  for (const register of commands) register(program);
+  const word = argv === undefined ? undefined : commandOf(argv);
+  const only = commands.find(([name]) => name === word);
+  for (const [, register] of only !== undefined ? [only] : commands) register(program);
   defineHelp(program);
   return program;
 }
@@ -62,7 +82,7 @@ export const EXIT_BROKEN_PIPE = 128 + 13;
 
 /** Runs the CLI and resolves to the process exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   for (const cmd of program.commands)
     cmd.exitOverride().configureOutput({ outputError: () => undefined });
   watchStdout();

@@ -17,23 +17,23 @@ import { register as save } from './save.js';
 import { register as system } from './system.js';
 import { register as tag } from './tag.js';
 
-/** Every CLI command, in the order `chrun --help` lists them. */
-export const commands: readonly ((program: Command) => void)[] = [
-  run,
-  ps,
-  rm,
-  pull,
-  push,
-  images,
-  image,
-  inspect,
-  rmi,
-  tag,
-  load,
-  save,
-  importImage,
-  login,
-  logout,
-  info,
-  system,
+/** Every CLI command by name, in the order `chrun --help` lists them. */
+export const commands: readonly (readonly [string, (program: Command) => void])[] = [
+  ['run', run],
+  ['ps', ps],
+  ['rm', rm],
+  ['pull', pull],
+  ['push', push],
+  ['images', images],
+  ['image', image],
+  ['inspect', inspect],
+  ['rmi', rmi],
+  ['tag', tag],
+  ['load', load],
+  ['save', save],
+  ['import', importImage],
+  ['login', login],
+  ['logout', logout],
+  ['info', info],
+  ['system', system],
 ];
