@@ -2,36 +2,23 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before } from 'node:test';
 import { busyboxLayer } from '../helpers/image-builder.js';
-import { testNoLeaks, type LeakCheckOptions } from '../helpers/leak-check.js';
-import { needsRoot } from '../helpers/requirements.js';
-import { runEnv, type RunEnv } from '../helpers/run-env.js';
+import { testNoLeaks } from '../helpers/leak-check.js';
+import { fileRunEnv } from '../helpers/run-env.js';
 
 /*
  * `chrun run` through bin/chrun: stdio, exit codes, the image's config and the flags that
  * override it, names and records, mounts. Every test under the leak checker.
  */
 
-const skip = needsRoot();
-let env: RunEnv;
-const leaks: LeakCheckOptions = { files: [] };
-const opts = { skip, leaks };
-
-before(async () => {
-  if (skip) return;
-  env = await runEnv();
-  leaks.files = env.leaks.files;
-  await env.load('app:1', [busyboxLayer({ applets: 'all' })], {
+const { env, opts } = fileRunEnv(async (e) => {
+  await e.load('app:1', [busyboxLayer({ applets: 'all' })], {
     Entrypoint: ['/bin/sh', '-c'],
     Cmd: ['echo "$GREETING from $(pwd) as $(id -un) home $HOME"'],
     Env: ['GREETING=hello', 'PATH=/bin'],
     WorkingDir: '/srv/app',
     User: 'user',
   });
-});
-after(async () => {
-  if (!skip) await env.cleanup();
 });
 
 function oneLine(stderr: string): string {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before } from 'node:test';
 import {
   HOSTILE_KINDS,
   buildImage,
@@ -12,9 +11,9 @@ import {
   writeOciLayout,
 } from '../helpers/image-builder.js';
 import { registryFor } from '../helpers/image-fixtures.js';
-import { testNoLeaks, type LeakCheckOptions } from '../helpers/leak-check.js';
-import { needsCommands, needsRoot } from '../helpers/requirements.js';
-import { BUSYBOX_CONFIG, runEnv, type RunEnv } from '../helpers/run-env.js';
+import { testNoLeaks } from '../helpers/leak-check.js';
+import { needsCommands } from '../helpers/requirements.js';
+import { BUSYBOX_CONFIG, fileRunEnv } from '../helpers/run-env.js';
 
 /*
  * Images and their layer snapshots through bin/chrun: pull, load and import apply layers
@@ -22,19 +21,7 @@ import { BUSYBOX_CONFIG, runEnv, type RunEnv } from '../helpers/run-env.js';
  * prune collect the snapshots, run pulls a missing image.
  */
 
-const skip = needsRoot();
-let env: RunEnv;
-const leaks: LeakCheckOptions = { files: [] };
-const opts = { skip, leaks };
-
-before(async () => {
-  if (skip) return;
-  env = await runEnv();
-  leaks.files = env.leaks.files;
-});
-after(async () => {
-  if (!skip) await env.cleanup();
-});
+const { env, opts } = fileRunEnv();
 
 /** The layer snapshots of the store (overlay form), by chain. */
 function snapshotChains(): string[] {
@@ -105,7 +92,7 @@ testNoLeaks(
 
 testNoLeaks(
   'a hostile layer fails the pull from a registry; run pulls a missing image',
-  { ...opts, skip: skip || needsCommands('docker-registry', 'skopeo') },
+  { ...opts, skip: opts.skip || needsCommands('docker-registry', 'skopeo') },
   async (t) => {
     const reg = await registryFor(t);
     const victim = path.join(env.dir, 'victim-pull');

@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before } from 'node:test';
-import { testNoLeaks, type LeakCheckOptions } from '../helpers/leak-check.js';
-import { needsRoot } from '../helpers/requirements.js';
-import { runEnv, startChrun, startChrunOnPty, type RunEnv } from '../helpers/run-env.js';
+import { testNoLeaks } from '../helpers/leak-check.js';
+import { startChrun, startChrunOnPty, fileRunEnv } from '../helpers/run-env.js';
 
 /*
  * The container's process through bin/chrun: signals forwarded, a real terminal (raw mode,
  * window size, ^C), kill -9 of chrun itself, --explain. Every test under the leak checker.
  */
 
-const skip = needsRoot();
-let env: RunEnv;
-const leaks: LeakCheckOptions = { files: [] };
-const opts = { skip, leaks };
-
-before(async () => {
-  if (skip) return;
-  env = await runEnv();
-  leaks.files = env.leaks.files;
-});
-after(async () => {
-  if (!skip) await env.cleanup();
-});
+const { env, opts } = fileRunEnv();
 
 const SIGNALS = ['INT', 'TERM', 'HUP', 'QUIT', 'USR1', 'USR2'] as const;
 

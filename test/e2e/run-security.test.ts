@@ -5,10 +5,8 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before } from 'node:test';
-import { testNoLeaks, type LeakCheckOptions } from '../helpers/leak-check.js';
-import { needsRoot } from '../helpers/requirements.js';
-import { runEnv, type RunEnv } from '../helpers/run-env.js';
+import { testNoLeaks } from '../helpers/leak-check.js';
+import { fileRunEnv } from '../helpers/run-env.js';
 
 /*
  * The issue's security tests, through bin/chrun on the real kernel: the chroot escape, host
@@ -16,19 +14,7 @@ import { runEnv, type RunEnv } from '../helpers/run-env.js';
  * refusal is checked against a run where the same thing works, so it cannot pass by accident.
  */
 
-const skip = needsRoot();
-let env: RunEnv;
-const leaks: LeakCheckOptions = { files: [] };
-const opts = { skip, leaks };
-
-before(async () => {
-  if (skip) return;
-  env = await runEnv();
-  leaks.files = env.leaks.files;
-});
-after(async () => {
-  if (!skip) await env.cleanup();
-});
+const { env, opts } = fileRunEnv();
 
 testNoLeaks(
   'the classic chroot escape reaches the host root under --isolation chroot, not under full',

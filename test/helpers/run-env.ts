@@ -3,11 +3,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type { ContainerConfig } from '../../src/oci/index.js';
 import { chrunBin, repoRoot, runChrun, type CliOptions, type CliResult } from './cli.js';
 import { buildImage, busyboxLayer, writeDockerArchive, type LayerSpec } from './image-builder.js';
 import { FIXTURE_MTIME } from './images/busybox.js';
 import type { LeakCheckOptions } from './leak-check.js';
+import { needsRoot } from './requirements.js';
 
 /** The probe (native/probe): the classic chroot escape where the shell cannot do it. */
 export const PROBE = path.join(repoRoot, 'native/build/chrun-probe');
@@ -91,6 +93,50 @@ export async function runEnv(config: ContainerConfig = BUSYBOX_CONFIG): Promise<
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * One RunEnv for a whole test file: made before its tests (then `setup` runs on it) and
+ * cleaned up after them, as root (`opts.skip` says why not otherwise). `env` stands for it
+ * once made; `opts` are the tests' options, with the env's leak checks.
+ *
+ *   const { env, opts } = fileRunEnv();
+ */
+export function fileRunEnv(setup?: (env: RunEnv) => Promise<void>): {
+  env: RunEnv;
+  opts: { skip: string | false; leaks: LeakCheckOptions };
+} {
+  const skip = needsRoot();
+  const leaks: LeakCheckOptions = { files: [] };
+  let made: RunEnv | undefined;
+  before(async () => {
+    if (skip) return;
+    made = await runEnv();
+    leaks.files = made.leaks.files;
+    await setup?.(made);
+  });
+  after(async () => {
+    await made?.cleanup();
+  });
+  const get = (): RunEnv => {
+    if (made === undefined) throw new Error('fileRunEnv: used outside the tests of its file');
+    return made;
+  };
+  const env: RunEnv = {
+    get dir() {
+      return get().dir;
+    },
+    get root() {
+      return get().root;
+    },
+    get leaks() {
+      return get().leaks;
+    },
+    chrun: (args, o) => get().chrun(args, o),
+    load: (name, layers, config) => get().load(name, layers, config),
+    cleanup: () => get().cleanup(),
+  };
+  return { env, opts: { skip, leaks } };
 }
 
 /** A running `bin/chrun` whose output is collected, for tests that signal or kill it. */
