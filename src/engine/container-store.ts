@@ -61,7 +61,7 @@ export function newContainerId(): string {
 }
 
 /** docker's rule for --name. */
-export function validateName(name: string): void {
+function validateName(name: string): void {
   if (!NAME.test(name.replace(/^\//, ''))) {
     throw new ChrunError(
       'CHRUN_INVALID_ARGUMENT',

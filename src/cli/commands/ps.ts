@@ -4,7 +4,7 @@ import { contextFrom } from '../context.js';
 import { humanDuration, since, table } from '../units.js';
 
 /** docker's STATUS column: "Up 5 minutes", "Exited (0) 2 hours ago", "Created". */
-export function statusText(c: ContainerInfo, now = Date.now()): string {
+function statusText(c: ContainerInfo, now = Date.now()): string {
   if (c.status === 'running') {
     const t = Date.parse(c.started ?? c.created);
     return `Up ${humanDuration(Math.max(0, now - t))}`;
@@ -19,7 +19,7 @@ function quoted(command: readonly string[]): string {
   return `"${text.length > 20 ? `${text.slice(0, 19)}…` : text}"`;
 }
 
-export function definePs(cmd: Command): Command {
+function definePs(cmd: Command): Command {
   return cmd
     .description('list containers')
     .option('-a, --all', 'show all containers (default: only running ones)')

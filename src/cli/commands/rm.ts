@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { contextFrom } from '../context.js';
 import { formatError } from '../report.js';
 
-export function defineRm(cmd: Command): Command {
+function defineRm(cmd: Command): Command {
   return cmd
     .description('remove one or more stopped containers')
     .argument('<container...>', 'containers (names or IDs)')

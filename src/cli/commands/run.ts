@@ -42,7 +42,7 @@ interface RunFlags {
 /** Signals chrun passes on to the container (SIGWINCH becomes a resize with a terminal). */
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
-export function defineRun(cmd: Command): Command {
+function defineRun(cmd: Command): Command {
   return cmd
     .description('run a command in a new container')
     .helpOption('--help', 'show help')
