@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { markTopDir } from '../sys/index.js';
 import { ChrunError, errnoCode, processExists } from '../util/index.js';
 import type { LayerForm } from './apply-layer.js';
 import { ChainLocks } from './chain-locks.js';
@@ -112,8 +113,18 @@ export class LayerStore {
     }
   }
 
-  /** A fresh, empty snapshot directory in tmp/. */
+  private tmpMarked = false;
+
+  /**
+   * A fresh, empty snapshot directory in tmp/. tmp/ is marked the top of a directory
+   * hierarchy first (once), so that each snapshot's files get block groups of their own
+   * on ext2/3/4 (see markTopDir).
+   */
   begin(): PendingSnapshot {
+    if (!this.tmpMarked) {
+      markTopDir(this.tmp);
+      this.tmpMarked = true;
+    }
     const dir = path.join(this.tmp, `${process.pid}-${shortId()}`);
     mkdirSync(dir, { mode: 0o700 });
     const fs = path.join(dir, 'fs');

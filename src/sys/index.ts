@@ -1,5 +1,6 @@
 export { helperPath, builtHelper } from './helper-path.js';
 export { fsCalls, makedev, splitdev, type NodeKind } from './fs-calls.js';
+export { markTopDir } from './top-dir.js';
 export {
   mountAll,
   planMount,

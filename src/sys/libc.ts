@@ -23,6 +23,8 @@ export interface Libc {
   lgetxattr(path: string, name: string, value: Buffer | null, size: number): number;
   llistxattr(path: string, list: Buffer | null, size: number): number;
   lremovexattr(path: string, name: string): number;
+  /** ioctl with an int in/out argument (FS_IOC_GETFLAGS, FS_IOC_SETFLAGS). */
+  ioctlInt(fd: number, request: number, arg: Int32Array): number;
   errno(): number;
 }
 
@@ -63,6 +65,7 @@ export function libc(): Libc {
   );
   const llistxattr = f('intptr_t llistxattr(const char *path, void *list, size_t size)');
   const lremovexattr = f('int lremovexattr(const char *path, const char *name)');
+  const ioctl = f('int ioctl(int fd, unsigned long request, _Inout_ int32_t *arg)');
   bound = {
     mount: (s, t, fs, fl, d) => mount(s, t, fs, fl, d),
     umount2: (t, fl) => umount2(t, fl),
@@ -71,6 +74,7 @@ export function libc(): Libc {
     lgetxattr: (p, n, v, s) => lgetxattr(p, n, v, s),
     llistxattr: (p, l, s) => llistxattr(p, l, s),
     lremovexattr: (p, n) => lremovexattr(p, n),
+    ioctlInt: (fd, r, a) => ioctl(fd, r, a),
     errno: () => koffi.errno(),
   };
   return bound;

@@ -64,6 +64,12 @@ describe('SnapshotStore', { skip: needsRoot() }, () => {
       assert.equal(chainIds.length, 2);
       assert.deepEqual(applied.length, kind === 'overlay' ? 2 : 1);
       assert.deepEqual((await s.unpack([base, top])).applied, [], 'applied once per chain');
+      const lsattr = spawnSync('lsattr', ['-d', path.join(s.root, kind, 'tmp')], {
+        encoding: 'utf8',
+      });
+      if (lsattr.status === 0) {
+        assert.match(lsattr.stdout.split(' ')[0]!, /T/, 'snapshots are applied under chattr +T');
+      }
 
       const a = s.prepare('a', chainIds);
       s.prepare('b', chainIds);
