@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandSubject } from './harness.js';
+import type { Trash } from './trash.js';
 
 const CONF = '/etc/containers/containers.conf';
 const MARK = '# written by chrun bench/install-peers.sh';
@@ -21,9 +22,16 @@ export function podmanSetupProblem(): string | undefined {
 
 /**
  * A podman subject running `podman GLOBAL... ARGS...` against a fresh storage in
- * `work/podman` each run (one podman subject per work dir).
+ * `work/podman` each run (one podman subject per work dir). With `trash` (commands that make
+ * no containers: pull, load), each run's storage is set aside instead of reset (trash.ts)
+ * and the disk synced before the run.
  */
-export function podmanSubject(name: string, work: string, args: readonly string[]): CommandSubject {
+export function podmanSubject(
+  name: string,
+  work: string,
+  args: readonly string[],
+  trash?: Trash,
+): CommandSubject {
   // Short: podman refuses a runroot longer than 50 characters.
   const root = path.join(work, 'podman');
   const runroot = path.join(work, 'podrun');
@@ -38,6 +46,13 @@ export function podmanSubject(name: string, work: string, args: readonly string[
     '--runtime',
     'runc',
   ];
+  if (trash !== undefined) {
+    return {
+      name,
+      argv: [...podman, ...args],
+      setup: [trash.setAside(root, runroot), ['sync']],
+    };
+  }
   return {
     name,
     argv: [...podman, ...args],

@@ -19,6 +19,7 @@ import { benchMain, type Prepared } from './cli.js';
 import { probe, type BenchResult, type Subject } from './harness.js';
 import { benchImage } from './image-source.js';
 import { podmanSetupProblem, podmanSubject } from './podman.js';
+import { Trash } from './trash.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -46,6 +47,9 @@ async function prepare(): Promise<Prepared> {
     const store = path.join(work, 'chrun');
     const downloadStore = path.join(work, 'chrun-download');
     const oci = path.join(work, 'skopeo');
+    // Each run's output is set aside, not deleted before the next run (see trash.ts), and
+    // the disk is synced first: no run pays for writing back what the previous one wrote.
+    const trash = new Trash(path.join(work, 'trash'));
     const candidates: Subject[] = [
       {
         name: SKOPEO,
@@ -59,20 +63,19 @@ async function prepare(): Promise<Prepared> {
           `oci:${oci}:x`,
         ],
         env: { REGISTRY_AUTH_FILE: path.join(reg.dir, 'auth.json') },
-        setup: [['rm', '-rf', oci]],
+        setup: [trash.setAside(oci), ['sync']],
       },
       {
         name: CHRUN,
         argv: [chrun, '--root', store, 'pull', '-q', ref],
-        setup: [['rm', '-rf', store]],
-        cleanup: [['rm', '-rf', store]],
+        setup: [trash.setAside(store), ['sync']],
       },
       {
         name: DOWNLOAD,
         argv: [process.execPath, path.join(here, 'pull-download.js'), downloadStore, ref],
-        setup: [['rm', '-rf', downloadStore]],
+        setup: [trash.setAside(downloadStore), ['sync']],
       },
-      podmanSubject(PODMAN, work, ['pull', '-q', '--tls-verify=false', ref]),
+      podmanSubject(PODMAN, work, ['pull', '-q', '--tls-verify=false', ref], trash),
     ];
     const subjects: Subject[] = [];
     const skipped: { name: string; reason: string }[] = [];
