@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { SnapshotStore, type UnpackLayer } from '../../../src/snapshots/index.js';
 import { volatileSupported } from '../../../src/snapshots/overlay-volatile.js';
-import { planMount } from '../../../src/sys/index.js';
+import { markTopDir, planMount } from '../../../src/sys/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { layerEntries, type EntrySpec } from '../../helpers/layer-entries.js';
 import { leakCheckEachTest } from '../../helpers/leak-check.js';
@@ -64,10 +64,12 @@ describe('SnapshotStore', { skip: needsRoot() }, () => {
       assert.equal(chainIds.length, 2);
       assert.deepEqual(applied.length, kind === 'overlay' ? 2 : 1);
       assert.deepEqual((await s.unpack([base, top])).applied, [], 'applied once per chain');
-      const lsattr = spawnSync('lsattr', ['-d', path.join(s.root, kind, 'tmp')], {
-        encoding: 'utf8',
-      });
-      if (lsattr.status === 0) {
+      const probe = path.join(s.root, 'topdir-probe');
+      mkdirSync(probe);
+      if (markTopDir(probe)) {
+        const lsattr = spawnSync('lsattr', ['-d', path.join(s.root, kind, 'tmp')], {
+          encoding: 'utf8',
+        });
         assert.match(lsattr.stdout.split(' ')[0]!, /T/, 'snapshots are applied under chattr +T');
       }
 
