@@ -37,7 +37,8 @@ async function findImage(
   const policy = o.pull ?? 'missing';
   if (policy !== 'always') {
     const found = await parts.images.store.find(image);
-    if (found !== undefined || policy === 'never') return await parts.images.resolve(image);
+    if (found !== undefined) return found;
+    if (policy === 'never') return await parts.images.resolve(image);
     o.onPullStart?.(image);
   }
   const pulled = await parts.images.pull(
