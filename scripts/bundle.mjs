@@ -22,10 +22,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'bundle');
 
 await rm(outdir, { recursive: true, force: true }); // the code caches of the old bundle too
+// chrun.cjs: the whole CLI; run.cjs: the lean path of `chrun run` (src/cli/lean-run.ts),
+// without commander, which bin/chrun tries first for a `run` command line
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts'],
-  outfile: path.join(outdir, 'chrun.cjs'),
+  entryPoints: { chrun: 'src/cli/main.ts', run: 'src/cli/lean-run.ts' },
+  outdir,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',

@@ -9,16 +9,20 @@ export interface CliContext {
 }
 
 export function contextFrom(cmd: Command): CliContext {
-  const globals = cmd.optsWithGlobals<{ root?: string }>();
+  return cliContext(cmd.optsWithGlobals<{ root?: string }>().root);
+}
+
+/** The context of a command run with `--root` (or CHRUN_ROOT) `root`. */
+export function cliContext(root: string | undefined): CliContext {
   let engine: Engine | undefined;
   return {
-    root: globals.root,
+    root,
     async engine() {
       if (engine === undefined) {
         const mod = await import('../engine/index.js');
         // zygote: run forks its helper from one started early, while the image and root
         // are prepared (Engine.run); other commands start no helper
-        engine = new mod.Engine({ root: globals.root, zygote: true });
+        engine = new mod.Engine({ root, zygote: true });
       }
       return engine;
     },

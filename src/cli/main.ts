@@ -1,12 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ChrunError, VERSION, errnoCode } from '../util/index.js';
+import { ChrunError, VERSION } from '../util/index.js';
 import { commands } from './commands/index.js';
-import { EXIT_ENGINE_ERROR, exitCodeOf } from './exit-codes.js';
-import { debugDetails, formatError } from './report.js';
-
+import { EXIT_ENGINE_ERROR } from './exit-codes.js';
 import { ExitRequest } from './exit-request.js';
+import { EXIT_BROKEN_PIPE, failureStatus, stdoutBroken, watchStdout } from './outcome.js';
 
-export { ExitRequest };
+export { ExitRequest, EXIT_BROKEN_PIPE };
 
 /**
  * The command `argv` runs when only the root's --root comes before it, else undefined
@@ -73,13 +72,6 @@ function commanderReason(err: CommanderError): string {
   return err.message.replace(/^error:\s*/, '').split('\n')[0] ?? err.message;
 }
 
-/**
- * The exit status of a program killed by SIGPIPE, as a shell reports it. Node ignores
- * SIGPIPE, so a closed reader (`chrun save IMG | head -c10`) shows up as EPIPE on standard
- * output: chrun then stops quietly with the status that docker, tar or cat would have.
- */
-export const EXIT_BROKEN_PIPE = 128 + 13;
-
 /** Runs the CLI and resolves to the process exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram(argv);
@@ -88,38 +80,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   watchStdout();
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return brokenPipe(stdoutError) ? EXIT_BROKEN_PIPE : 0;
+    return stdoutBroken() ? EXIT_BROKEN_PIPE : 0;
   } catch (err) {
-    // Whatever failed once the reader of our output went away failed because of it.
-    if (brokenPipe(stdoutError)) return EXIT_BROKEN_PIPE;
-    if (err instanceof ExitRequest) return err.exitCode;
-    if (err instanceof CommanderError) {
+    if (err instanceof CommanderError && !stdoutBroken()) {
       if (err.exitCode === 0) return 0; // --help, --version
       process.stderr.write(`chrun: ${commanderReason(err)} (see 'chrun --help')\n`);
       return EXIT_ENGINE_ERROR;
     }
-    process.stderr.write(`${formatError(err)}\n`);
-    const details = debugDetails(err);
-    if (details !== undefined) process.stderr.write(`${details}\n`);
-    return exitCodeOf(err);
+    return failureStatus(err);
   }
-}
-
-let stdoutError: unknown;
-let watching = false;
-
-/**
- * Keeps the first error of standard output (once, for the life of the process: an error
- * event of a write still in flight may come after main() returned, and must not crash).
- */
-function watchStdout(): void {
-  if (watching) return;
-  watching = true;
-  process.stdout.on('error', (err) => {
-    stdoutError ??= err;
-  });
-}
-
-function brokenPipe(err: unknown): boolean {
-  return errnoCode(err) === 'EPIPE';
 }
