@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { isAlive, procStat } from '../runtime/index.js';
-import { ChrunError, errnoCode } from '../util/index.js';
+import { ChrunError, errnoCode, removeTree } from '../util/index.js';
 import { randomName } from './names.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -269,7 +269,7 @@ export class ContainerStore {
     } catch {
       // not held
     }
-    rmSync(this.dirOf(info.id), { recursive: true, force: true });
+    removeTree(this.dirOf(info.id));
   }
 
   /** This process, as the holder of the containers it runs attached. */

@@ -4,7 +4,6 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -14,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Spec } from '../oci/index.js';
 import type { Mount } from '../sys/index.js';
-import { ChrunError, errnoCode, processExists } from '../util/index.js';
+import { ChrunError, errnoCode, processExists, removeTree } from '../util/index.js';
 import type { Status } from './status.js';
 
 export type Keep = 'attached' | 'helper' | 'reparent';
@@ -142,7 +141,7 @@ export class StateStore {
   }
 
   remove(id: string): void {
-    rmSync(this.containerDir(id), { recursive: true, force: true });
+    removeTree(this.containerDir(id));
   }
 
   /**

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { isMountPoint, mountAll, planMount, tryUnmount, type Mount } from '../sys/index.js';
-import { ChrunError, errnoCode, reasonOf } from '../util/index.js';
+import { ChrunError, errnoCode, reasonOf, removeTree } from '../util/index.js';
 import { copyTree } from './copy-tree.js';
 import { diskUsage, type Usage } from './disk-usage.js';
 import type { ChainLock } from './chain-locks.js';
@@ -346,7 +346,7 @@ export class SnapshotStore {
     const dir = this.dirOf(key);
     if (!existsSync(dir)) return false;
     this.unmountRoot(key);
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
     return true;
   }
 

@@ -15,3 +15,4 @@ export { writeFileAtomic, syncDir, tempName } from './atomic-file.js';
 export { limiter, type Limiter } from './limiter.js';
 export { eachLimited, type EachLimitedOptions } from './each-limited.js';
 export { processExists } from './process-exists.js';
+export { removeTree } from './remove-tree.js';
