@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ChrunError } from '../util/index.js';
 import { helperPath } from './helper-path.js';
@@ -68,7 +68,14 @@ export class SeccompCache {
   private async load(key: string, rules: SeccompRules): Promise<Buffer> {
     const file = this.dir === undefined ? undefined : path.join(this.dir, `${key}.bpf`);
     if (file !== undefined) {
-      const cached = await readFile(file).catch(() => undefined);
+      // synchronous: a few kilobytes, read on every container's start (through the thread
+      // pool it was open, fstat, read and close, four trips)
+      let cached: Buffer | undefined;
+      try {
+        cached = readFileSync(file);
+      } catch {
+        // not cached yet (or unreadable: exported again below)
+      }
       if (
         cached !== undefined &&
         cached.length > 0 &&
