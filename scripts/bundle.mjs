@@ -23,10 +23,16 @@ const outdir = path.join(root, 'dist', 'bundle');
 
 await rm(outdir, { recursive: true, force: true }); // the code caches of the old bundle too
 // chrun.cjs: the whole CLI; run.cjs: the lean path of `chrun run` (src/cli/lean-run.ts),
-// without commander, which bin/chrun tries first for a `run` command line
+// without commander, which bin/chrun tries first for a `run` command line; layer-worker.cjs:
+// the worker thread that applies layers (src/snapshots/worker-apply.ts), which needs a file
+// of its own to run: the bundle's modules all have the bundle's URL, so it lives beside it.
 await build({
   absWorkingDir: root,
-  entryPoints: { chrun: 'src/cli/main.ts', run: 'src/cli/lean-run.ts' },
+  entryPoints: {
+    chrun: 'src/cli/main.ts',
+    run: 'src/cli/lean-run.ts',
+    'layer-worker': 'src/snapshots/layer-worker.ts',
+  },
   outdir,
   outExtension: { '.js': '.cjs' },
   bundle: true,

@@ -16,6 +16,7 @@ export function snapshotUnpacker(snapshots: () => SnapshotStore): Unpacker {
           size: l.descriptor.size,
           diffId: l.diffId,
           open: () => request.openBlob(l.descriptor.digest),
+          path: () => request.storedBlob(l.descriptor.digest),
         }),
       ),
     );

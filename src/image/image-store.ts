@@ -55,6 +55,8 @@ export interface UnpackRequest {
   openBlob(digest: Digest): Readable;
   /** The file of a stored blob. */
   blobPath(digest: Digest): string;
+  /** The file of a blob once it is stored (pull: once its download is verified). */
+  storedBlob(digest: Digest): Promise<string>;
   signal?: AbortSignal;
 }
 
@@ -148,6 +150,7 @@ export class ImageStore {
       layers: imageLayers(manifest, config),
       openBlob: (d) => this.content.openBlob(d),
       blobPath: (d) => this.content.blobPath(d),
+      storedBlob: (d) => Promise.resolve(this.content.blobPath(d)),
       ...(signal === undefined ? {} : { signal }),
     };
   }

@@ -297,6 +297,10 @@ function streamingRequest(
 ): UnpackRequest {
   return {
     ...request,
+    storedBlob: async (digest) => {
+      await (ready.get(digest)?.promise ?? Promise.resolve());
+      return request.storedBlob(digest);
+    },
     openBlob: (digest) => {
       const stored = ready.get(digest)?.promise ?? Promise.resolve();
       return Readable.from(

@@ -13,6 +13,8 @@ export interface LayerBlob {
   diffId: string;
   /** The blob's bytes (gzip, zstd or uncompressed: told apart by their magic numbers). */
   open(): AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
+  /** The blob's file once it is stored, if it is a file: the layer is applied in a worker. */
+  path?: () => Promise<string>;
 }
 
 /**
@@ -25,6 +27,7 @@ export function blobLayer(blob: LayerBlob): UnpackLayer {
   return {
     digest: blob.digest,
     diffId: blob.diffId,
+    ...(blob.path === undefined ? {} : { file: { size: blob.size, path: blob.path } }),
     async open(): Promise<OpenedLayer> {
       if (m === null) {
         throw new ChrunError(

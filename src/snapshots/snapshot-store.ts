@@ -126,7 +126,7 @@ export class SnapshotStore {
   unpack(layers: readonly UnpackLayer[], opts: UnpackOptions = {}): Promise<UnpackResult> {
     return this.snapshotter === 'overlay'
       ? unpackOverlay(this.stores.overlay, layers, opts)
-      : unpackCopy(this.stores.copy, layers);
+      : unpackCopy(this.stores.copy, layers, opts);
   }
 
   /** The committed snapshot of each chain ID in this store's form, or the first one missing. */

@@ -2,7 +2,10 @@ import { chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { chainIds as computeChainIds, type Digest } from '../oci/index.js';
 import { ChrunError, limiter } from '../util/index.js';
-import { applyLayer, type LayerEntry } from './apply-layer.js';
+import type { LayerEntry } from './apply-layer.js';
+import { applyInto } from './apply-into.js';
+import type { LayerForm } from './apply-layer.js';
+import { LayerWorker } from './worker-apply.js';
 import { copyTree } from './copy-tree.js';
 import type { ChainLock } from './chain-locks.js';
 import type { LayerStore, PendingSnapshot, Snapshot } from './layer-store.js';
@@ -18,6 +21,11 @@ export interface UnpackLayer {
    * uncompressed stream did not hash to diffId (or the blob was not its declared size).
    */
   open(): Promise<OpenedLayer> | OpenedLayer;
+  /**
+   * The layer as a stored blob file, when it is one: it is then applied in a worker thread
+   * (the file read, decompressed, hashed and written there, with the same checks as open()).
+   */
+  file?: { size: number; path(): Promise<string> };
 }
 
 export interface OpenedLayer {
@@ -28,6 +36,8 @@ export interface OpenedLayer {
 export interface UnpackOptions {
   /** Layers applied at the same time (overlay form). Default: processors + 1, at most 4. */
   concurrency?: number;
+  /** Apply layers that are stored files in worker threads (default true). */
+  workers?: boolean;
 }
 
 export interface UnpackResult {
@@ -37,30 +47,49 @@ export interface UnpackResult {
   applied: string[];
 }
 
-async function applyInto(
-  layer: UnpackLayer,
-  dir: string,
-  form: 'overlay' | 'copy',
-  lower?: () => Promise<readonly string[]>,
-): Promise<void> {
-  try {
-    const opened = await layer.open();
-    await applyLayer(opened.entries, {
-      dir,
-      form,
-      name: layer.digest,
-      ...(lower === undefined ? {} : { lower: { dirs: lower } }),
-    });
-    await opened.done();
-  } catch (err) {
-    // Errors of the tar reader or the decompressor: say which layer.
-    if (err instanceof ChrunError && !err.message.startsWith('apply layer ')) {
-      throw new ChrunError(err.code, `apply layer ${layer.digest}: ${err.message}`, {
-        cause: err,
-        fields: { ...err.fields, digest: layer.digest },
-      });
+/**
+ * Where the layers of one unpack are applied: a layer that is a stored file goes to a
+ * worker thread, others are applied on this thread. One worker serves the whole unpack
+ * (started with the first such layer, while its blob may still be downloading), so its
+ * code is loaded and compiled once; the layers in it run concurrently (gunzip runs on
+ * libuv's threadpool). Measured with bench/pull's image, alternating 7 times each: one
+ * worker 2.18 and 2.64 s median against 2.65 and 2.90 s on the main thread, the same
+ * CPU time; two workers were no faster (2.25, 3.12 s) and cost more CPU.
+ */
+class Appliers {
+  private worker: LayerWorker | undefined;
+
+  constructor(private readonly opts: UnpackOptions) {}
+
+  async apply(
+    layer: UnpackLayer,
+    dir: string,
+    form: LayerForm,
+    lower?: () => Promise<readonly string[]>,
+  ): Promise<void> {
+    const file = layer.file;
+    if (file === undefined || this.opts.workers === false) {
+      await applyInto(layer, dir, form, lower);
+      return;
     }
-    throw err;
+    this.worker ??= new LayerWorker();
+    await this.worker.apply(
+      {
+        digest: layer.digest,
+        size: file.size,
+        diffId: layer.diffId,
+        dir,
+        form,
+        lower: lower !== undefined,
+      },
+      () => file.path(),
+      lower,
+    );
+  }
+
+  /** Stops the worker: the layers still running in it reject with `reason`. */
+  async stop(reason: unknown): Promise<void> {
+    await this.worker?.terminate(reason);
   }
 }
 
@@ -98,6 +127,9 @@ export async function unpackOverlay(
   const failure = await holding(store, chain, async (locks) => {
     const limit = opts.concurrency ?? Math.min(4, os.availableParallelism() + 1);
     const run = limiter(limit);
+    // The first failure stops the layers still running (the worker is terminated).
+    const cancelled = new ChrunError('CHRUN_INTERNAL', 'unpack: cancelled');
+    const appliers = new Appliers(opts);
     let failed = false;
     const results: Promise<string>[] = [];
     for (const [i, layer] of layers.entries()) {
@@ -113,10 +145,10 @@ export async function unpackOverlay(
       const lower = async () => (await Promise.all(below)).reverse();
       results.push(
         run(async () => {
-          if (failed) throw new ChrunError('CHRUN_INTERNAL', 'unpack: cancelled');
+          if (failed) throw cancelled;
           const pending = store.begin();
           try {
-            await applyInto(layer, pending.fs, 'overlay', lower);
+            await appliers.apply(layer, pending.fs, 'overlay', lower);
             const snap = store.commit(pending, {
               chainId,
               ...(i > 0 ? { parent: chain[i - 1]! } : {}),
@@ -130,6 +162,7 @@ export async function unpackOverlay(
             return snap.fs;
           } catch (err) {
             failed = true;
+            if (err !== cancelled) await appliers.stop(cancelled);
             store.abort(pending);
             throw err;
           }
@@ -137,7 +170,9 @@ export async function unpackOverlay(
       );
     }
     const settled = await Promise.allSettled(results);
-    return settled.find((r) => r.status === 'rejected');
+    await appliers.stop(cancelled);
+    const rejected = settled.filter((r) => r.status === 'rejected');
+    return rejected.find((r) => r.reason !== cancelled) ?? rejected[0];
   });
   if (failure !== undefined) {
     // Our locks are released: a chain another unpack holds or has marked stays.
@@ -155,9 +190,10 @@ export async function unpackOverlay(
 export async function unpackCopy(
   store: LayerStore,
   layers: readonly UnpackLayer[],
+  opts: UnpackOptions = {},
 ): Promise<UnpackResult> {
   const chain = computeChainIds(layers.map((l) => l.diffId as Digest));
-  return holding(store, chain, (locks) => unpackCopyLocked(store, layers, chain, locks));
+  return holding(store, chain, (locks) => unpackCopyLocked(store, layers, chain, locks, opts));
 }
 
 async function unpackCopyLocked(
@@ -165,6 +201,7 @@ async function unpackCopyLocked(
   layers: readonly UnpackLayer[],
   chain: string[],
   locks: ChainLock[],
+  opts: UnpackOptions,
 ): Promise<UnpackResult> {
   const top = chain.at(-1);
   if (top === undefined) return { chainIds: chain, applied: [] };
@@ -183,6 +220,7 @@ async function unpackCopyLocked(
     }
   }
   const pending: PendingSnapshot = store.begin();
+  const appliers = new Appliers(opts);
   try {
     if (base !== undefined) {
       rmSync(pending.fs, { recursive: true });
@@ -191,7 +229,7 @@ async function unpackCopyLocked(
       chmodSync(pending.fs, 0o755);
     }
     for (let i = start; i < layers.length; i++) {
-      await applyInto(layers[i]!, pending.fs, 'copy');
+      await appliers.apply(layers[i]!, pending.fs, 'copy');
     }
     const snap = store.commit(pending, {
       chainId: top,
@@ -206,8 +244,11 @@ async function unpackCopyLocked(
       return { chainIds: chain, applied: [] };
     }
   } catch (err) {
+    await appliers.stop(err);
     store.abort(pending);
     throw err;
+  } finally {
+    await appliers.stop(new ChrunError('CHRUN_INTERNAL', 'unpack: done'));
   }
   return { chainIds: chain, applied: [top] };
 }

@@ -1,0 +1,85 @@
+// A worker thread that applies stored layer blobs: reads each file, decompresses it, hashes
+// the uncompressed tar for the diffID, parses it and writes the entries, all off the main
+// thread (which meanwhile downloads the other blobs and draws progress). One worker serves
+// all the layers of an unpack, several at once (gunzip itself runs on libuv's threadpool),
+// so its code is compiled once. Started by LayerWorker (worker-apply.ts); the CLI bundle
+// carries it as dist/bundle/layer-worker.cjs.
+import { createReadStream } from 'node:fs';
+import { parentPort, type MessagePort } from 'node:worker_threads';
+import { applyInto } from './apply-into.js';
+import { blobLayer } from './blob-layer.js';
+import {
+  fromWire,
+  toWire,
+  type FromWorker,
+  type LayerJob,
+  type ToWorker,
+} from './worker-protocol.js';
+
+if (parentPort === null) throw new Error('layer-worker: not started as a worker thread');
+const port: MessagePort = parentPort;
+const post = (m: FromWorker): void => port.postMessage(m);
+
+/** A promise with its resolve and reject (a rejection nobody awaits is not reported). */
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+interface Running {
+  file: ReturnType<typeof deferred<string>>;
+  lower: ReturnType<typeof deferred<readonly string[]>>;
+  askedLower: boolean;
+}
+
+const running = new Map<number, Running>();
+
+function start(id: number, job: LayerJob): void {
+  const r: Running = { file: deferred(), lower: deferred(), askedLower: false };
+  running.set(id, r);
+  const askLower = (): Promise<readonly string[]> => {
+    if (!r.askedLower) {
+      r.askedLower = true;
+      post({ type: 'lower', id });
+    }
+    return r.lower.promise;
+  };
+  const layer = blobLayer({
+    digest: job.digest,
+    size: job.size,
+    diffId: job.diffId,
+    open: async () => createReadStream(await r.file.promise, { highWaterMark: 1 << 20 }),
+  });
+  applyInto(layer, job.dir, job.form, job.lower ? askLower : undefined).then(
+    (stats) => {
+      running.delete(id);
+      post({ type: 'done', id, ...stats });
+    },
+    (err: unknown) => {
+      running.delete(id);
+      post({ type: 'error', id, error: toWire(err) });
+    },
+  );
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'job') {
+    start(m.id, m.job);
+    return;
+  }
+  const r = running.get(m.id);
+  if (r === undefined) return;
+  if (m.type === 'file') r.file.resolve(m.file);
+  else if (m.type === 'lower') r.lower.resolve(m.dirs);
+  else r.lower.reject(fromWire(m.error));
+});
