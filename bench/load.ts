@@ -14,6 +14,7 @@ import { benchMain, type Prepared } from './cli.js';
 import { probe, type Subject } from './harness.js';
 import { benchImage } from './image-source.js';
 import { podmanSubject } from './podman.js';
+import { Trash } from './trash.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,6 +39,9 @@ async function prepare(): Promise<Prepared> {
     );
     const store = path.join(work, 'chrun');
     const oci = path.join(work, 'skopeo');
+    // Each run's output is set aside, not deleted before the next run (see trash.ts), and
+    // the disk is synced first: no run pays for what the previous one freed or wrote.
+    const trash = new Trash(path.join(work, 'trash'));
     const candidates: Subject[] = [
       {
         name: 'skopeo copy',
@@ -49,14 +53,14 @@ async function prepare(): Promise<Prepared> {
           `docker-archive:${archive}`,
           `oci:${oci}:x`,
         ],
-        setup: [['rm', '-rf', oci]],
+        setup: [trash.setAside(oci), ['sync']],
       },
       {
         name: 'chrun load',
         argv: [chrun, '--root', store, 'load', '-q', '-i', archive],
-        setup: [['rm', '-rf', store]],
+        setup: [trash.setAside(store), ['sync']],
       },
-      podmanSubject('podman load', work, ['load', '-q', '-i', archive]),
+      podmanSubject('podman load', work, ['load', '-q', '-i', archive], trash),
     ];
     const subjects: Subject[] = [];
     const skipped: { name: string; reason: string }[] = [];

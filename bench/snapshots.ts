@@ -16,6 +16,7 @@ import { createGunzip } from 'node:zlib';
 import { blobLayer, SnapshotStore } from '../src/snapshots/index.js';
 import { helperPath, mountAll, tryUnmount } from '../src/sys/index.js';
 import { formatTable, runBench, type Subject } from './harness.js';
+import { Trash } from './trash.js';
 
 const self = fileURLToPath(import.meta.url);
 const SOURCES = ['usr/lib/python3.11', 'usr/lib/gcc', 'etc'];
@@ -103,7 +104,12 @@ async function once(kind: 'overlay' | 'copy', dir: string, dest: string): Promis
   const store = SnapshotStore.open({ root: dest, snapshotter: kind });
   await store.unpack(
     layers.map((l) =>
-      blobLayer({ ...l, open: () => createReadStream(l.file, { highWaterMark: 256 * 1024 }) }),
+      // as a pull gives them: stored files, applied in a worker thread
+      blobLayer({
+        ...l,
+        open: () => createReadStream(l.file, { highWaterMark: 256 * 1024 }),
+        path: () => Promise.resolve(l.file),
+      }),
     ),
   );
 }
@@ -126,25 +132,27 @@ async function main(): Promise<void> {
   try {
     const { layers, bytes } = await makeImage(dir);
     const dest = path.join(dir, 'dest');
-    const clean = [['rm', '-rf', dest]];
+    // Each run's tree is set aside and the disk synced before the next (see trash.ts).
+    const trash = new Trash(path.join(dir, 'trash'));
+    const clean = [trash.setAside(dest), ['sync']];
     const node = process.execPath;
     const tarAll = layers.map((l) => `tar -xzf ${l.file} -C ${dest}`).join(' && ');
     const subjects: Subject[] = [
       {
         name: 'tar -xzf (sequential)',
         argv: ['sh', '-c', `mkdir -p ${dest} && ${tarAll}`],
-        cleanup: clean,
+        setup: clean,
       },
       {
         name: 'chrun overlay (parallel)',
         argv: [node, self, '--once', 'overlay', dir, dest],
-        cleanup: clean,
+        setup: clean,
       },
-      { name: 'chrun copy', argv: [node, self, '--once', 'copy', dir, dest], cleanup: clean },
+      { name: 'chrun copy', argv: [node, self, '--once', 'copy', dir, dest], setup: clean },
       {
         name: 'umoci unpack',
         argv: ['umoci', 'unpack', '--image', `${path.join(dir, 'layout')}:bench`, dest],
-        cleanup: clean,
+        setup: clean,
       },
     ];
     console.log(
