@@ -3,7 +3,7 @@
 //   - `skopeo copy` to an OCI directory: the download alone (verified blobs on disk);
 //   - `chrun pull -q`: into a fresh store each run, layers applied into snapshots;
 //   - chrun's download part: the same library pull without the unpack step
-//     (dist/bench/pull-download.js, a process of its own);
+//     (bench/pull-download.ts, bundled as the CLI is, a process of its own);
 //   - `podman pull -q`: a fresh storage each run, layers applied (runc and the ulimits of
 //     bench/install-peers.sh, see bench/podman.ts).
 // The issue's targets are printed after the table: chrun pull <= 1/3 of podman pull, and
@@ -29,6 +29,29 @@ const SKOPEO = 'skopeo copy';
 const CHRUN = 'chrun pull';
 const DOWNLOAD = 'chrun pull, download part';
 const PODMAN = 'podman pull';
+
+/**
+ * bench/pull-download.ts bundled as the CLI is (scripts/bundle.mjs: one CommonJS file, the
+ * modules finding the package from the file's URL), into dist/bench/pull-download.cjs.
+ */
+async function bundleDownloadPart(): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = path.join(here, 'pull-download.cjs');
+  await build({
+    absWorkingDir: repoRoot,
+    entryPoints: ['bench/pull-download.ts'],
+    outfile,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.18',
+    external: ['koffi', 'undici'],
+    define: { 'import.meta.url': '__chrunModuleUrl' },
+    banner: { js: "const __chrunModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
 
 async function prepare(): Promise<Prepared> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'chrun-bench-pull-'));
@@ -72,7 +95,7 @@ async function prepare(): Promise<Prepared> {
       },
       {
         name: DOWNLOAD,
-        argv: [process.execPath, path.join(here, 'pull-download.js'), downloadStore, ref],
+        argv: [process.execPath, await bundleDownloadPart(), downloadStore, ref],
         setup: [trash.setAside(downloadStore), ['sync']],
       },
       podmanSubject(PODMAN, work, ['pull', '-q', '--tls-verify=false', ref], trash),
