@@ -104,6 +104,14 @@ testNoLeaks(
     assert.equal(over.stdout, 'bye 1 from /tmp/work as root home /root\n', over.stderr);
     const fileOnly = await env.chrun(['run', '--rm', '--env-file', envFile, 'app:1']);
     assert.equal(fileOnly.stdout, 'from-file from /srv/app as user home /home/user\n');
+    // A missing env file is chrun's error, not node's: Node 20 looks for its own --env-file
+    // anywhere on its command line (bin/chrun's shebang ends node's options with --).
+    const none = path.join(env.dir, 'none.env');
+    for (const flag of [['--env-file', none], [`--env-file=${none}`]]) {
+      const missing = await env.chrun(['run', '--rm', ...flag, 'app:1']);
+      assert.equal(missing.code, 125, missing.stderr);
+      assert.equal(missing.stderr, `chrun: open ${none}: no such file or directory\n`);
+    }
     // --entrypoint replaces the Entrypoint and clears the Cmd
     const ep = await env.chrun(['run', '--rm', '--entrypoint', '/bin/echo', 'app:1', 'a', 'b']);
     assert.equal(ep.stdout, 'a b\n');
