@@ -25,7 +25,7 @@ import {
   type ImageManifest,
   type Platform,
 } from '../oci/index.js';
-import { ChrunError, eachLimited } from '../util/index.js';
+import { ChrunError, deferred, eachLimited } from '../util/index.js';
 import type { ProgressListener } from './events.js';
 import type { ImageStore, UnpackRequest, Unpacker } from './image-store.js';
 
@@ -272,22 +272,6 @@ export async function register(
     },
     names,
   );
-}
-
-/** A promise with its resolve and reject (a rejection nobody awaits is not reported). */
-function deferred(): {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-} {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
 }
 
 /** An unpack request whose blobs are read once the download stored them. */

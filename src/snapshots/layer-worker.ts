@@ -6,6 +6,7 @@
 // carries it as dist/bundle/layer-worker.cjs.
 import { createReadStream } from 'node:fs';
 import { parentPort, type MessagePort } from 'node:worker_threads';
+import { deferred, type Deferred } from '../util/index.js';
 import { applyInto } from './apply-into.js';
 import { blobLayer } from './blob-layer.js';
 import {
@@ -20,32 +21,20 @@ if (parentPort === null) throw new Error('layer-worker: not started as a worker 
 const port: MessagePort = parentPort;
 const post = (m: FromWorker): void => port.postMessage(m);
 
-/** A promise with its resolve and reject (a rejection nobody awaits is not reported). */
-function deferred<T>(): {
-  promise: Promise<T>;
-  resolve: (v: T) => void;
-  reject: (e: unknown) => void;
-} {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
-
 interface Running {
-  file: ReturnType<typeof deferred<string>>;
-  lower: ReturnType<typeof deferred<readonly string[]>>;
+  file: Deferred<string>;
+  lower: Deferred<readonly string[]>;
   askedLower: boolean;
 }
 
 const running = new Map<number, Running>();
 
 function start(id: number, job: LayerJob): void {
-  const r: Running = { file: deferred(), lower: deferred(), askedLower: false };
+  const r: Running = {
+    file: deferred<string>(),
+    lower: deferred<readonly string[]>(),
+    askedLower: false,
+  };
   running.set(id, r);
   const askLower = (): Promise<readonly string[]> => {
     if (!r.askedLower) {

@@ -16,3 +16,4 @@ export { limiter, type Limiter } from './limiter.js';
 export { eachLimited, type EachLimitedOptions } from './each-limited.js';
 export { processExists } from './process-exists.js';
 export { removeTree } from './remove-tree.js';
+export { deferred, type Deferred } from './deferred.js';
