@@ -4,7 +4,13 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildImage, busyboxLayer, writeDockerArchive } from '../helpers/image-builder.js';
-import { dirFor, fixtureImage, leaks, registryFor } from '../helpers/image-fixtures.js';
+import {
+  dirFor,
+  fixtureImage,
+  leaks,
+  registryFor,
+  seededImage,
+} from '../helpers/image-fixtures.js';
 import { testNoLeaks } from '../helpers/leak-check.js';
 import { needsCommands } from '../helpers/requirements.js';
 import { runChrun, type CliResult } from '../helpers/cli.js';
@@ -22,15 +28,14 @@ function assertOneLineError(res: CliResult, pattern: RegExp, what: string): void
 }
 
 testNoLeaks('pull, images, inspect, tag, push, rmi through bin/chrun', opts, async (t) => {
-  const reg = await registryFor(t);
-  const dir = await dirFor(t);
-  const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-    layers: [
-      { compression: 'gzip', bytes: 50_000 },
-      { compression: 'zstd', bytes: 50_000 },
-    ],
+  const { reg, dir, img, digest } = await seededImage(t, 'test/app:v1', {
+    spec: {
+      layers: [
+        { compression: 'gzip', bytes: 50_000 },
+        { compression: 'zstd', bytes: 50_000 },
+      ],
+    },
   });
-  const digest = await reg.seed(img.source, 'test/app:v1');
   const root = path.join(dir, 'root');
   const ref = `${reg.host}/test/app:v1`;
 
@@ -316,12 +321,11 @@ testNoLeaks(
   'pull on a terminal draws the layers in place',
   { skip: needsCommands('docker-registry', 'skopeo', 'script'), leaks },
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [{ compression: 'gzip', bytes: 2_000_000 }],
+    const { reg, dir, img } = await seededImage(t, 'test/tty:1', {
+      spec: {
+        layers: [{ compression: 'gzip', bytes: 2_000_000 }],
+      },
     });
-    await reg.seed(img.source, 'test/tty:1');
     const { chrunBin } = await import('../helpers/cli.js');
     const cmd = `${chrunBin} --root ${path.join(dir, 'root')} pull ${reg.host}/test/tty:1`;
     const { stdout } = await run('script', ['-qec', cmd, '/dev/null'], {

@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultProxy } from '../helpers/fault-proxy.js';
-import { dirFor, fixtureImage, leaks, registryFor } from '../helpers/image-fixtures.js';
+import { leaks, seededImage } from '../helpers/image-fixtures.js';
 import { testNoLeaks } from '../helpers/leak-check.js';
 import { needsCommands, needsRootAnd } from '../helpers/requirements.js';
 import { chrunBin, runChrun } from '../helpers/cli.js';
@@ -73,15 +73,14 @@ testNoLeaks(
   'kill -9 during a pull leaves nothing half-done; the next pull resumes and finishes',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [
-        { compression: 'gzip', bytes: 5_000_000 },
-        { compression: 'gzip', bytes: 5_000_000 },
-      ],
+    const { reg, dir, img } = await seededImage(t, 'test/kill:1', {
+      spec: {
+        layers: [
+          { compression: 'gzip', bytes: 5_000_000 },
+          { compression: 'gzip', bytes: 5_000_000 },
+        ],
+      },
     });
-    await reg.seed(img.source, 'test/kill:1');
     // Each blob response stops after 1.5 MB: a pull gets somewhere, then hangs until killed.
     const proxy = await FaultProxy.start(reg.host, { stallBlobsAfter: 1_500_000 });
     t.after(() => proxy.stop());
@@ -133,16 +132,15 @@ testNoLeaks(
   'two pulls of one image from two processes both succeed, and each blob is downloaded once',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [
-        { compression: 'gzip', bytes: 300_000 },
-        { compression: 'zstd', bytes: 300_000 },
-        { compression: 'gzip', bytes: 300_000 },
-      ],
+    const { reg, dir } = await seededImage(t, 'test/twice:1', {
+      spec: {
+        layers: [
+          { compression: 'gzip', bytes: 300_000 },
+          { compression: 'zstd', bytes: 300_000 },
+          { compression: 'gzip', bytes: 300_000 },
+        ],
+      },
     });
-    await reg.seed(img.source, 'test/twice:1');
     const proxy = await FaultProxy.start(reg.host, { throttleBlobs: 65_536 });
     t.after(() => proxy.stop());
     const root = path.join(dir, 'root');
@@ -173,12 +171,11 @@ testNoLeaks(
   'disk full during a pull: a clear error, nothing kept',
   { skip: needsRootAnd('docker-registry', 'skopeo'), leaks },
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [{ compression: 'gzip', bytes: 3_000_000 }],
+    const { reg, dir, img } = await seededImage(t, 'test/big:1', {
+      spec: {
+        layers: [{ compression: 'gzip', bytes: 3_000_000 }],
+      },
     });
-    await reg.seed(img.source, 'test/big:1');
     const root = path.join(dir, 'small');
     await mkdir(root);
     assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', root]).status, 0);

@@ -8,7 +8,12 @@ import { Readable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { compress, packTar, type Compression } from '../../src/tar/index.js';
 import type { LeakCheckOptions } from './leak-check.js';
-import { startRegistry, type Registry, type RegistryOptions } from './registry.js';
+import {
+  startRegistry,
+  type Registry,
+  type RegistryOptions,
+  type SeedOptions,
+} from './registry.js';
 import { tempDir } from './temp.js';
 
 /**
@@ -211,4 +216,21 @@ export async function dirFor(t: TestContext, prefix = 'chrun-img-'): Promise<str
   const d = await tempDir(prefix);
   t.after(d.cleanup);
   return d.path;
+}
+
+/**
+ * A registry and a temp dir for one test (both gone after it), with a fixture image made in
+ * DIR/layout and pushed as `name`: the set-up most registry tests start from. `digest` is the
+ * pushed manifest's digest.
+ */
+export async function seededImage(
+  t: TestContext,
+  name: string,
+  opts: { spec?: FixtureSpec; registry?: RegistryOptions; seed?: SeedOptions } = {},
+): Promise<{ reg: Registry; dir: string; img: FixtureImage; digest: string }> {
+  const reg = await registryFor(t, opts.registry);
+  const dir = await dirFor(t);
+  const img = await fixtureImage(path.join(dir, 'layout'), 'v1', opts.spec);
+  const digest = await reg.seed(img.source, name, opts.seed);
+  return { reg, dir, img, digest };
 }

@@ -5,7 +5,7 @@ import { pruneImages, removeImage } from '../../../src/image/index.js';
 import { isChrunError } from '../../../src/util/index.js';
 import { buildImage, writeOciLayout, type BuiltImage } from '../../helpers/image-builder.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
-import { dirFor, fixtureImage, leaks, registryFor } from '../../helpers/image-fixtures.js';
+import { dirFor, leaks, seededImage } from '../../helpers/image-fixtures.js';
 import { needsCommands } from '../../helpers/requirements.js';
 
 const opts = { leaks };
@@ -159,10 +159,7 @@ testNoLeaks(
   'rmi of a digest reference removes only it; the last tag of a repository takes its digests along',
   { leaks, skip: needsCommands('docker-registry', 'skopeo') },
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-    await reg.seed(img.source, 'test/app:v1');
+    const { reg, dir, img } = await seededImage(t, 'test/app:v1');
     const engine = new Engine({ root: path.join(dir, 'root') });
     const ref = `${reg.host}/test/app`;
     const digestRef = `${ref}@${img.manifestDigest}`;

@@ -15,6 +15,7 @@ import {
   fixtureIndex,
   leaks,
   registryFor,
+  seededImage,
   skopeo,
 } from '../../helpers/image-fixtures.js';
 
@@ -106,10 +107,9 @@ testNoLeaks(
   'pull a docker schema 2 image, by tag and by digest; a second pull downloads nothing',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-    const digest = await reg.seed(img.source, 'lib/v2s2:1', { format: 'v2s2' });
+    const { reg, dir, digest } = await seededImage(t, 'lib/v2s2:1', {
+      seed: { format: 'v2s2' },
+    });
     const proxy = await FaultProxy.start(reg.host);
     t.after(() => proxy.stop());
     const engine = new Engine({ root: path.join(dir, 'root') });
@@ -203,10 +203,7 @@ testNoLeaks(
   opts,
   async (t) => {
     const auth = { username: 'alice', password: 's3cr3t' };
-    const reg = await registryFor(t, { auth });
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-    await reg.seed(img.source, 'private/app:1');
+    const { reg, dir, img } = await seededImage(t, 'private/app:1', { registry: { auth } });
     const ref = `${reg.host}/private/app:1`;
     const engine = new Engine({ root: path.join(dir, 'root') });
     const authFile = path.join(dir, 'config.json');
@@ -259,10 +256,7 @@ testNoLeaks(
   'unknown tags and repositories name the reference; an unreachable registry says so',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-    await reg.seed(img.source, 'test/app:v1');
+    const { reg, dir } = await seededImage(t, 'test/app:v1');
     const engine = new Engine({ root: path.join(dir, 'root') });
     await assert.rejects(
       engine.images.pull(`${reg.host}/test/app:nope`),
@@ -289,12 +283,11 @@ testNoLeaks(
   'a dropped connection in the middle of a layer resumes with a Range request',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [{ compression: 'gzip', bytes: 3_000_000 }],
+    const { reg, dir, img } = await seededImage(t, 'test/big:1', {
+      spec: {
+        layers: [{ compression: 'gzip', bytes: 3_000_000 }],
+      },
     });
-    await reg.seed(img.source, 'test/big:1');
     const proxy = await FaultProxy.start(reg.host, {
       dropBlobAfter: { bytes: 1_000_000, times: 2 },
     });
@@ -322,10 +315,7 @@ testNoLeaks(
   opts,
   async (t) => {
     const auth = { username: 'bob', password: 'pw' };
-    const reg = await registryFor(t, { auth });
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-    await reg.seed(img.source, 'test/redir:1');
+    const { reg, dir, img } = await seededImage(t, 'test/redir:1', { registry: { auth } });
     const proxy = await FaultProxy.start(reg.host, { redirectBlobs: true }, auth);
     t.after(() => proxy.stop());
     const engine = new Engine({ root: path.join(dir, 'root') });
@@ -339,10 +329,7 @@ testNoLeaks(
 );
 
 testNoLeaks('corrupt blobs and manifests are refused and nothing is kept', opts, async (t) => {
-  const reg = await registryFor(t);
-  const dir = await dirFor(t);
-  const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-  const digest = await reg.seed(img.source, 'test/bad:1');
+  const { reg, dir, digest } = await seededImage(t, 'test/bad:1');
   const proxy = await FaultProxy.start(reg.host, { corruptBlobs: true });
   t.after(() => proxy.stop());
   const engine = new Engine({ root: path.join(dir, 'root') });
@@ -377,16 +364,15 @@ testNoLeaks(
   'a layer that fails aborts the downloads in flight: the pull fails at once, nothing partial stays',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [
-        { compression: 'gzip', bytes: 2_000_000 },
-        { compression: 'gzip', bytes: 2_000_000 },
-        { compression: 'gzip', bytes: 50_000 },
-      ],
+    const { reg, dir, img } = await seededImage(t, 'test/cancel:1', {
+      spec: {
+        layers: [
+          { compression: 'gzip', bytes: 2_000_000 },
+          { compression: 'gzip', bytes: 2_000_000 },
+          { compression: 'gzip', bytes: 50_000 },
+        ],
+      },
     });
-    await reg.seed(img.source, 'test/cancel:1');
     const bad = img.layers[2]!.digest;
     // The big layers crawl (about 8 s each); the small one is refused (503, retried, given up).
     const proxy = await FaultProxy.start(reg.host, {
@@ -416,10 +402,7 @@ testNoLeaks(
 );
 
 testNoLeaks('503s are retried', opts, async (t) => {
-  const reg = await registryFor(t);
-  const dir = await dirFor(t);
-  const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-  await reg.seed(img.source, 'test/flaky:1');
+  const { reg, dir, img } = await seededImage(t, 'test/flaky:1');
   const proxy = await FaultProxy.start(reg.host, {
     fail503: { match: /\/(manifests|blobs)\//, times: 3 },
   });
@@ -434,15 +417,14 @@ testNoLeaks(
   'the unpack step runs after the blobs are verified and before the name exists',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [
-        { compression: 'gzip', bytes: 10_000 },
-        { compression: 'zstd', bytes: 10_000 },
-      ],
+    const { reg, dir, img } = await seededImage(t, 'test/unpack:1', {
+      spec: {
+        layers: [
+          { compression: 'gzip', bytes: 10_000 },
+          { compression: 'zstd', bytes: 10_000 },
+        ],
+      },
     });
-    await reg.seed(img.source, 'test/unpack:1');
     const engine = new Engine({ root: path.join(dir, 'root') });
     const ref = `${reg.host}/test/unpack:1`;
     const seen: string[] = [];
@@ -475,15 +457,14 @@ testNoLeaks(
   'layers are unpacked while the others download; an unpack failure stops the downloads',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [
-        { compression: 'gzip', bytes: 20_000 },
-        { compression: 'gzip', bytes: 1_500_000 },
-      ],
+    const { reg, dir, img } = await seededImage(t, 'test/stream:1', {
+      spec: {
+        layers: [
+          { compression: 'gzip', bytes: 20_000 },
+          { compression: 'gzip', bytes: 1_500_000 },
+        ],
+      },
     });
-    await reg.seed(img.source, 'test/stream:1');
     // About 2.5 s for the big layer.
     const proxy = await FaultProxy.start(reg.host, { throttleBlobs: 30_000 });
     t.after(() => proxy.stop());
@@ -534,10 +515,7 @@ testNoLeaks(
   'a loopback registry behind TLS with a self-signed certificate is reached over HTTPS',
   { ...opts, skip: needsCommands('docker-registry', 'skopeo', 'openssl') },
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-    await reg.seed(img.source, 'test/tls:1');
+    const { reg, dir, img } = await seededImage(t, 'test/tls:1');
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
     await run('openssl', [

@@ -6,7 +6,7 @@ import { isChrunError } from '../../../src/util/index.js';
 import { testNoLeaks } from '../../helpers/leak-check.js';
 import { needsCommands } from '../../helpers/requirements.js';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { dirFor, fixtureImage, leaks, registryFor, skopeo } from '../../helpers/image-fixtures.js';
+import { dirFor, leaks, seededImage, skopeo } from '../../helpers/image-fixtures.js';
 
 const opts = { skip: needsCommands('docker-registry', 'skopeo'), leaks };
 
@@ -37,15 +37,14 @@ testNoLeaks(
   'push monolithic and chunked; skopeo reads back the same manifest and layer digests',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1', {
-      layers: [
-        { compression: 'gzip', bytes: 400_000 },
-        { compression: 'zstd', bytes: 300_000 },
-      ],
+    const { reg, dir, img } = await seededImage(t, 'src/app:1', {
+      spec: {
+        layers: [
+          { compression: 'gzip', bytes: 400_000 },
+          { compression: 'zstd', bytes: 300_000 },
+        ],
+      },
     });
-    await reg.seed(img.source, 'src/app:1');
     const proxy = await FaultProxy.start(reg.host);
     t.after(() => proxy.stop());
     const engine = new Engine({ root: path.join(dir, 'root') });
@@ -92,10 +91,7 @@ testNoLeaks(
   'push mounts blobs from another repository of the registry when it can',
   opts,
   async (t) => {
-    const reg = await registryFor(t);
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-    await reg.seed(img.source, 'base/app:1');
+    const { reg, dir, img } = await seededImage(t, 'base/app:1');
     const proxy = await FaultProxy.start(reg.host);
     t.after(() => proxy.stop());
     const engine = new Engine({ root: path.join(dir, 'root') });
@@ -125,10 +121,7 @@ testNoLeaks(
   opts,
   async (t) => {
     const auth = { username: 'carol', password: 'pw1' };
-    const reg = await registryFor(t, { auth });
-    const dir = await dirFor(t);
-    const img = await fixtureImage(path.join(dir, 'layout'), 'v1');
-    await reg.seed(img.source, 'src/app:1');
+    const { reg, dir } = await seededImage(t, 'src/app:1', { registry: { auth } });
     const engine = new Engine({ root: path.join(dir, 'root') });
     await engine.images.pull(`${reg.host}/src/app:1`, { credentials: auth });
     await engine.images.tag(`${reg.host}/src/app:1`, `${reg.host}/dst/app:1`);
