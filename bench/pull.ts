@@ -13,7 +13,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startRegistry } from '../test/helpers/registry.js';
 import { benchMain, type Prepared } from './cli.js';
 import { probe, type BenchResult, type Subject } from './harness.js';
@@ -31,26 +31,16 @@ const DOWNLOAD = 'chrun pull, download part';
 const PODMAN = 'podman pull';
 
 /**
- * bench/pull-download.ts bundled as the CLI is (scripts/bundle.mjs: one CommonJS file, the
- * modules finding the package from the file's URL), into dist/bench/pull-download.cjs.
+ * bench/pull-download.ts bundled as the CLI is (scripts/bundle.mjs's bundle()), into
+ * dist/bench/pull-download.cjs.
  */
 async function bundleDownloadPart(): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = path.join(here, 'pull-download.cjs');
-  await build({
-    absWorkingDir: repoRoot,
-    entryPoints: ['bench/pull-download.ts'],
-    outfile,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20.18',
-    external: ['koffi', 'undici'],
-    define: { 'import.meta.url': '__chrunModuleUrl' },
-    banner: { js: "const __chrunModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-    logLevel: 'warning',
-  });
-  return outfile;
+  const script = pathToFileURL(path.join(repoRoot, 'scripts', 'bundle.mjs')).href;
+  const { bundle } = (await import(script)) as {
+    bundle: (entryPoints: Record<string, string>, outdir: string) => Promise<void>;
+  };
+  await bundle({ 'pull-download': 'bench/pull-download.ts' }, here);
+  return path.join(here, 'pull-download.cjs');
 }
 
 async function prepare(): Promise<Prepared> {

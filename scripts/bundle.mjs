@@ -10,7 +10,7 @@
 // undici (loaded by deep path at run time) stay outside.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // a worktree made before esbuild was added has not installed it yet: say what to do
 const { build } = await import('esbuild').catch(() => {
@@ -19,34 +19,7 @@ const { build } = await import('esbuild').catch(() => {
 });
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'dist', 'bundle');
-
-await rm(outdir, { recursive: true, force: true }); // the code caches of the old bundle too
-// chrun.cjs: the whole CLI; run.cjs: the lean path of `chrun run` (src/cli/lean-run.ts),
-// without commander, which bin/chrun tries first for a `run` command line; layer-worker.cjs:
-// the worker thread that applies layers (src/snapshots/worker-apply.ts), which needs a file
-// of its own to run: the bundle's modules all have the bundle's URL, so it lives beside it.
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: {
-    chrun: 'src/cli/main.ts',
-    run: 'src/cli/lean-run.ts',
-    'layer-worker': 'src/snapshots/layer-worker.ts',
-  },
-  outdir,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20.18',
-  external: ['koffi', 'undici'],
-  // the modules find the package (and the helper) from their own URL
-  define: { 'import.meta.url': '__chrunModuleUrl' },
-  banner: { js: "const __chrunModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  legalComments: 'none',
-  logLevel: 'warning',
-  write: false,
-});
+const cliOutdir = path.join(root, 'dist', 'bundle');
 
 // esbuild turns each module's default import of a Node built-in (`import path from
 // 'node:path'`, in 42 modules) into its own __toESM(require('node:path')), which copies every
@@ -60,14 +33,54 @@ function __chrunBuiltin(id) {
   return m;
 }
 `;
-await mkdir(outdir, { recursive: true });
-for (const file of result.outputFiles) {
-  let text = file.text;
-  if (text.includes('__toESM(require("node:')) {
-    text = text.replace(BUILTIN_TO_ESM, '__chrunBuiltin("$1")');
-    // after the banner's line, before anything runs (esbuild's __toESM is called later)
-    const at = text.indexOf('\n') + 1;
-    text = `${text.slice(0, at)}${SHARED_BUILTINS}${text.slice(at)}`;
+
+/**
+ * Bundles `entryPoints` (name: source, from the repository root) into OUTDIR/NAME.cjs the way
+ * the CLI is bundled; bench/pull.ts bundles its download part with it too.
+ */
+export async function bundle(entryPoints, outdir) {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints,
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.18',
+    external: ['koffi', 'undici'],
+    // the modules find the package (and the helper) from their own URL
+    define: { 'import.meta.url': '__chrunModuleUrl' },
+    banner: { js: "const __chrunModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    legalComments: 'none',
+    logLevel: 'warning',
+    write: false,
+  });
+  await mkdir(outdir, { recursive: true });
+  for (const file of result.outputFiles) {
+    let text = file.text;
+    if (text.includes('__toESM(require("node:')) {
+      text = text.replace(BUILTIN_TO_ESM, '__chrunBuiltin("$1")');
+      // after the banner's line, before anything runs (esbuild's __toESM is called later)
+      const at = text.indexOf('\n') + 1;
+      text = `${text.slice(0, at)}${SHARED_BUILTINS}${text.slice(at)}`;
+    }
+    await writeFile(file.path, text);
   }
-  await writeFile(file.path, text);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await rm(cliOutdir, { recursive: true, force: true }); // the code caches of the old bundle too
+  // chrun.cjs: the whole CLI; run.cjs: the lean path of `chrun run` (src/cli/lean-run.ts),
+  // without commander, which bin/chrun tries first for a `run` command line; layer-worker.cjs:
+  // the worker thread that applies layers (src/snapshots/worker-apply.ts), which needs a file
+  // of its own to run: the bundle's modules all have the bundle's URL, so it lives beside it.
+  await bundle(
+    {
+      chrun: 'src/cli/main.ts',
+      run: 'src/cli/lean-run.ts',
+      'layer-worker': 'src/snapshots/layer-worker.ts',
+    },
+    cliOutdir,
+  );
 }
