@@ -40,7 +40,8 @@ async function prepare(): Promise<Prepared> {
     const store = path.join(work, 'chrun');
     const oci = path.join(work, 'skopeo');
     // Each run's output is set aside, not deleted before the next run (see trash.ts), and
-    // the disk is synced first: no run pays for what the previous one freed or wrote.
+    // the disk is synced and the set-aside output evicted from the page cache first (see
+    // evict.ts): no run pays for what the previous one freed, wrote or holds in memory.
     const trash = new Trash(path.join(work, 'trash'));
     const candidates: Subject[] = [
       {
@@ -53,12 +54,12 @@ async function prepare(): Promise<Prepared> {
           `docker-archive:${archive}`,
           `oci:${oci}:x`,
         ],
-        setup: [trash.setAside(oci), ['sync']],
+        setup: trash.clear(oci),
       },
       {
         name: 'chrun load',
         argv: [chrun, '--root', store, 'load', '-q', '-i', archive],
-        setup: [trash.setAside(store), ['sync']],
+        setup: trash.clear(store),
       },
       podmanSubject('podman load', work, ['load', '-q', '-i', archive], trash),
     ];

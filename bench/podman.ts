@@ -50,7 +50,7 @@ export function podmanSubject(
     return {
       name,
       argv: [...podman, ...args],
-      setup: [trash.setAside(root, runroot), ['sync']],
+      setup: trash.clear(root, runroot),
     };
   }
   return {

@@ -61,7 +61,8 @@ async function prepare(): Promise<Prepared> {
     const downloadStore = path.join(work, 'chrun-download');
     const oci = path.join(work, 'skopeo');
     // Each run's output is set aside, not deleted before the next run (see trash.ts), and
-    // the disk is synced first: no run pays for writing back what the previous one wrote.
+    // the disk is synced and the set-aside output evicted from the page cache first (see
+    // evict.ts): no run pays for writing back, or for the memory of, what the previous wrote.
     const trash = new Trash(path.join(work, 'trash'));
     const candidates: Subject[] = [
       {
@@ -76,17 +77,17 @@ async function prepare(): Promise<Prepared> {
           `oci:${oci}:x`,
         ],
         env: { REGISTRY_AUTH_FILE: path.join(reg.dir, 'auth.json') },
-        setup: [trash.setAside(oci), ['sync']],
+        setup: trash.clear(oci),
       },
       {
         name: CHRUN,
         argv: [chrun, '--root', store, 'pull', '-q', ref],
-        setup: [trash.setAside(store), ['sync']],
+        setup: trash.clear(store),
       },
       {
         name: DOWNLOAD,
         argv: [process.execPath, await bundleDownloadPart(), downloadStore, ref],
-        setup: [trash.setAside(downloadStore), ['sync']],
+        setup: trash.clear(downloadStore),
       },
       podmanSubject(PODMAN, work, ['pull', '-q', '--tls-verify=false', ref], trash),
     ];

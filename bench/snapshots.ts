@@ -132,9 +132,10 @@ async function main(): Promise<void> {
   try {
     const { layers, bytes } = await makeImage(dir);
     const dest = path.join(dir, 'dest');
-    // Each run's tree is set aside and the disk synced before the next (see trash.ts).
+    // Each run's tree is set aside, the disk synced and the tree evicted from the page cache
+    // before the next (see trash.ts).
     const trash = new Trash(path.join(dir, 'trash'));
-    const clean = [trash.setAside(dest), ['sync']];
+    const clean = trash.clear(dest);
     const node = process.execPath;
     const tarAll = layers.map((l) => `tar -xzf ${l.file} -C ${dest}`).join(' && ');
     const subjects: Subject[] = [

@@ -7,8 +7,14 @@
 // applies its layers after the previous run's store was deleted took 2-3 s longer (perf
 // showed 30% of the machine's time in recently_deleted()). Renaming the previous output
 // aside frees no inode; everything set aside is deleted once, after the last run.
+//
+// What is set aside is evicted from the page cache before the next run (evict.ts): held
+// there, it made every later run pay the VM's first-touch cost for its memory.
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const evictScript = fileURLToPath(new URL('./evict.js', import.meta.url));
 
 export class Trash {
   private n = 0;
@@ -28,6 +34,14 @@ export class Trash {
       base,
       ...targets,
     ];
+  }
+
+  /**
+   * The untimed setup before a run that writes `targets`: the previous run's output set
+   * aside, the disk synced, and what was set aside evicted from the page cache.
+   */
+  clear(...targets: string[]): string[][] {
+    return [this.setAside(...targets), ['sync'], [process.execPath, evictScript, this.dir]];
   }
 
   empty(): void {
