@@ -69,6 +69,11 @@ export function copyEntry(from: string, to: string, st: Stats): void {
 /** Creates directory `to` with the owner, mode and xattrs of `from` (times are the caller's). */
 export function copyDirMeta(from: string, to: string, st: Stats): void {
   mkdirSync(to, { mode: 0o700 });
+  applyDirMeta(from, to, st);
+}
+
+/** Gives the existing directory `to` the owner, mode and xattrs of `from`. */
+export function applyDirMeta(from: string, to: string, st: Stats): void {
   lchownSync(to, st.uid, st.gid);
   chmodSync(to, st.mode & 0o7777);
   copyXattrs(from, to, false);

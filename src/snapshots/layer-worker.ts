@@ -47,9 +47,13 @@ function start(id: number, job: LayerJob): void {
     digest: job.digest,
     size: job.size,
     diffId: job.diffId,
-    open: async () => createReadStream(await r.file.promise, { highWaterMark: 1 << 20 }),
+    open: async () =>
+      createReadStream(await r.file.promise, {
+        highWaterMark: 1 << 20,
+      }),
   });
-  applyInto(layer, job.dir, job.form, job.lower ? askLower : undefined).then(
+  // A stored blob can be read again: parents may be guessed (see applyInto).
+  applyInto(layer, job.dir, job.form, job.lower ? askLower : undefined, true).then(
     (stats) => {
       running.delete(id);
       post({ type: 'done', id, ...stats });

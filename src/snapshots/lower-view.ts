@@ -47,6 +47,7 @@ function isOpaque(abs: string): boolean {
  */
 export class LowerView {
   private layers: readonly string[] | undefined;
+  private asked: Promise<readonly string[]> | undefined;
   /** For each directory path, the layers (top-most first) whose contents it merges. */
   private readonly dirLayers = new Map<string, readonly string[]>();
   private readonly entries = new Map<string, LowerEntry | null>();
@@ -56,8 +57,29 @@ export class LowerView {
   /** The union entry at `rel` (a clean relative path whose parents are directories), if any. */
   async lookup(rel: string): Promise<LowerEntry | undefined> {
     if (this.source === undefined) return undefined;
-    this.layers ??= await this.source.dirs();
+    this.layers ??= await this.ask(this.source);
     return this.lookupSync(rel);
+  }
+
+  /** Whether lookups answer without waiting (no lower layers, or they are complete). */
+  known(): boolean {
+    return this.source === undefined || this.layers !== undefined;
+  }
+
+  /** Asks for the lower layers now, without waiting for them (a later lookup will). */
+  prefetch(): void {
+    if (this.source === undefined || this.layers !== undefined) return;
+    this.ask(this.source).then(
+      (dirs) => {
+        this.layers ??= dirs;
+      },
+      () => undefined, // the lookup that needs them reports it
+    );
+  }
+
+  private ask(source: LowerLayers): Promise<readonly string[]> {
+    this.asked ??= source.dirs();
+    return this.asked;
   }
 
   private lookupSync(rel: string): LowerEntry | undefined {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { describe, test } from 'node:test';
 import { applyLayer, type LayerForm } from '../../../src/snapshots/index.js';
+import { applyInto } from '../../../src/snapshots/apply-into.js';
 import { fsCalls, mountAll, splitdev, tryUnmount } from '../../../src/sys/index.js';
 import { isChrunError, type ErrorCode } from '../../../src/util/index.js';
 import { layerEntries, MTIME, type EntrySpec } from '../../helpers/layer-entries.js';
@@ -410,3 +411,104 @@ for (const form of ['overlay', 'copy'] as const) {
     }
   });
 }
+
+// A layer that can be read again (a stored blob) does not wait for the layers below to make
+// a parent it does not carry: it guesses a new directory and checks the guess at the end
+// (applyInto with reopen, applyLayer's guessParents). Each case is applied both ways into
+// its own directory: the trees must be the same, and `opens` shows whether it had to start
+// again.
+describe('overlay layers that guess their parents', { skip: needsRoot() }, () => {
+  async function bothWays(
+    lower: EntrySpec[],
+    upper: EntrySpec[],
+  ): Promise<{ guessed: string; waited: string; opens: number }> {
+    const [l0] = await apply('overlay', [lower]);
+    const out: string[] = [];
+    let opens = 0;
+    for (const reopen of [true, false]) {
+      const dir = path.join(tmp.path, reopen ? 'guessed' : 'waited');
+      mkdirSync(dir);
+      const layer = {
+        digest: 'sha256:upper',
+        open: () => {
+          if (reopen) opens++;
+          return { entries: layerEntries(upper), done: () => Promise.resolve() };
+        },
+      };
+      await applyInto(layer, dir, 'overlay', () => Promise.resolve([l0!]), reopen);
+      out.push(dir);
+    }
+    return { guessed: out[0]!, waited: out[1]!, opens };
+  }
+
+  test('a parent that is a directory below gets its metadata, without starting again', async (tc) => {
+    await fresh(tc);
+    const { guessed, waited, opens } = await bothWays(
+      [
+        { path: 'usr/', type: 'directory', mode: 0o750, uid: 5, gid: 6, mtime: MTIME + 9 },
+        { path: 'usr/lib/', type: 'directory', mode: 0o711, xattrs: { 'user.k': 'v' } },
+      ],
+      [
+        { path: 'usr/lib/python/x.py', type: 'file', body: 'x' },
+        { path: 'usr/lib/python/y.py', type: 'file', body: 'y' },
+        { path: 'opt/new/f', type: 'file', body: 'f' },
+      ],
+    );
+    assert.equal(opens, 1, 'the guess held');
+    const st = lstatSync(path.join(guessed, 'usr'));
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o750, 5, 6]);
+    assert.equal(st.mtimeMs / 1000, MTIME + 9);
+    assert.equal(lstatSync(path.join(guessed, 'usr/lib')).mode & 0o7777, 0o711);
+    assert.equal(lstatSync(path.join(guessed, 'opt')).mode & 0o7777, 0o755);
+    const [g, w] = [readTree(guessed), readTree(waited)];
+    g.delete('.');
+    w.delete('.');
+    for (const t of [g, w]) for (const k of ['opt', 'opt/new', 'usr/lib/python']) t.delete(k); // made now
+    assert.deepEqual(g, w);
+  });
+
+  test('a parent that is a symlink below makes the layer start again and follow it', async (tc) => {
+    await fresh(tc);
+    const { guessed, waited, opens } = await bothWays(
+      [
+        { path: 'lib', type: 'symlink', linkname: 'usr/lib' },
+        { path: 'usr/', type: 'directory' },
+        { path: 'usr/lib/', type: 'directory', mode: 0o700 },
+      ],
+      [{ path: 'lib/mod/m.so', type: 'file', body: 'm' }],
+    );
+    assert.equal(opens, 2, 'applied again after the wrong guess');
+    for (const dir of [guessed, waited]) {
+      assert.equal(readFileSync(path.join(dir, 'usr/lib/mod/m.so'), 'utf8'), 'm');
+      assert.throws(() => lstatSync(path.join(dir, 'lib')), /ENOENT/);
+      assert.equal(lstatSync(path.join(dir, 'usr/lib')).mode & 0o7777, 0o700);
+    }
+  });
+
+  test('a parent that is a file below fails the same way as without guessing', async (tc) => {
+    await fresh(tc);
+    const l0 = (await apply('overlay', [[{ path: 'etc', type: 'file', body: 'x' }]]))[0]!;
+    const messages: string[] = [];
+    for (const reopen of [true, false]) {
+      const dir = path.join(tmp.path, `u${messages.length}`);
+      mkdirSync(dir);
+      const layer = {
+        digest: 'sha256:upper',
+        open: () => ({
+          entries: layerEntries([{ path: 'etc/conf/a', type: 'file', body: 'a' }]),
+          done: () => Promise.resolve(),
+        }),
+      };
+      await assert.rejects(
+        applyInto(layer, dir, 'overlay', () => Promise.resolve([l0]), reopen),
+        (e: unknown) => {
+          assert.ok(isChrunError(e, 'CHRUN_LAYER_INVALID'), String(e));
+          messages.push(e.message);
+          return true;
+        },
+      );
+    }
+    assert.equal(messages[0], messages[1]);
+    assert.match(messages[0]!, /has a parent that is not a directory: 'etc'/);
+  });
+});
