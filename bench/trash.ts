@@ -24,7 +24,7 @@ export class Trash {
   }
 
   /** A command (not timed: a subject's setup) that renames `target` into the trash. */
-  setAside(...targets: string[]): string[] {
+  private setAside(...targets: string[]): string[] {
     const base = path.join(this.dir, String(this.n++));
     return [
       'sh',

@@ -47,10 +47,7 @@ function start(id: number, job: LayerJob): void {
     digest: job.digest,
     size: job.size,
     diffId: job.diffId,
-    open: async () =>
-      createReadStream(await r.file.promise, {
-        highWaterMark: 1 << 20,
-      }),
+    open: async () => createReadStream(await r.file.promise, { highWaterMark: 1 << 20 }),
   });
   // A stored blob can be read again: parents may be guessed (see applyInto).
   applyInto(layer, job.dir, job.form, job.lower ? askLower : undefined, true).then(
