@@ -1,7 +1,8 @@
 // Pulling a multi-layer image (> 100 MB of blobs, four gzip layers) from a loopback
 // registry, side by side in one run:
 //   - `skopeo copy` to an OCI directory: the download alone (verified blobs on disk);
-//   - `chrun pull -q`: into a fresh store each run, layers applied into snapshots;
+//   - `chrun pull -q`: into a fresh store each run, layers applied into snapshots, and the
+//     same with CHRUN_GUNZIP=zlib (node:zlib instead of libchrun-gunzip.so's ISA-L);
 //   - chrun's download part: the same library pull without the unpack step
 //     (bench/pull-download.ts, bundled as the CLI is, a process of its own);
 //   - `podman pull -q`: a fresh storage each run, layers applied (runc and the ulimits of
@@ -27,6 +28,7 @@ const chrun = path.join(repoRoot, 'bin/chrun');
 
 const SKOPEO = 'skopeo copy';
 const CHRUN = 'chrun pull';
+const CHRUN_ZLIB = 'chrun pull, node:zlib';
 const DOWNLOAD = 'chrun pull, download part';
 const PODMAN = 'podman pull';
 
@@ -82,6 +84,13 @@ async function prepare(): Promise<Prepared> {
       {
         name: CHRUN,
         argv: [chrun, '--root', store, 'pull', '-q', ref],
+        setup: trash.clear(store),
+      },
+      // The same pull without libchrun-gunzip.so (ISA-L): what a build without libisal-dev gets.
+      {
+        name: CHRUN_ZLIB,
+        argv: [chrun, '--root', store, 'pull', '-q', ref],
+        env: { CHRUN_GUNZIP: 'zlib' },
         setup: trash.clear(store),
       },
       {

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  # building the C helper
-  gcc make libc6-dev linux-libc-dev libseccomp-dev pkg-config
+  # building the C helper, and libchrun-gunzip.so (ISA-L's igzip, OpenSSL's sha256)
+  gcc make libc6-dev linux-libc-dev libseccomp-dev pkg-config libisal-dev libssl-dev
   # what chrun uses at run time
   iproute2 iptables nftables util-linux zstd containernetworking-plugins
   # what the tests use: images, a real registry, independent peers

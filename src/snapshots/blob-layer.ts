@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { isalGunzip } from '../sys/index.js';
 import { decompress, readTar } from '../tar/index.js';
 import { ChrunError } from '../util/index.js';
 import type { OpenedLayer, UnpackLayer } from './unpack.js';
@@ -43,12 +43,14 @@ export function blobLayer(blob: LayerBlob): UnpackLayer {
           yield chunk;
         }
       })();
-      const hash = createHash('sha256');
+      const gunzip = isalGunzip();
+      let got: string | undefined;
       const hashed = (async function* () {
-        for await (const chunk of decompress(counted, { maxInputBytes: blob.size })) {
-          hash.update(chunk);
-          yield chunk;
-        }
+        got = yield* decompress(counted, {
+          maxInputBytes: blob.size,
+          sha256: true,
+          ...(gunzip === undefined ? {} : { gunzip }),
+        });
       })();
       return {
         entries: readTar(hashed),
@@ -60,7 +62,6 @@ export function blobLayer(blob: LayerBlob): UnpackLayer {
               { fields: { digest: blob.digest } },
             );
           }
-          const got = hash.digest('hex');
           if (got !== m[1]) {
             throw new ChrunError(
               'CHRUN_DIGEST_MISMATCH',

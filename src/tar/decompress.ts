@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { ChrunError, reasonOf } from '../util/index.js';
 import { detectCompression, DETECT_BYTES, type Compression } from './compression.js';
@@ -10,18 +11,33 @@ export interface DecompressOptions {
   maxInputBytes?: number;
   /** Told the detected compression before the first output byte. */
   onDetect?: (compression: Compression) => void;
+  /** Hash the uncompressed bytes: the generator then returns their sha256 (hex). */
+  sha256?: boolean;
+  /** A gunzip to use instead of node:zlib's (sys's ISA-L one). */
+  gunzip?: Gunzip;
 }
 
 /**
+ * A gunzip: the uncompressed bytes of a gzip stream (multi-member, as node:zlib's), and with
+ * `sha256` their digest (hex) as the generator's return value. Corrupt or truncated input
+ * fails with CHRUN_ARCHIVE_INVALID, "decompress gzip layer: <zlib's reason>".
+ */
+export type Gunzip = (
+  source: AsyncIterable<Buffer>,
+  opts: { sha256: boolean },
+) => AsyncGenerator<Buffer, string | undefined, undefined>;
+
+/**
  * The uncompressed bytes of a gzip, zstd or uncompressed stream, told apart by their magic
- * numbers. gzip goes through node:zlib (multi-member streams included); zstd through the `zstd`
- * command (Node 20's zlib has none), which must be installed (Debian package zstd). Corrupt or
- * truncated compressed data fails with CHRUN_ARCHIVE_INVALID.
+ * numbers. gzip goes through `options.gunzip` or node:zlib (multi-member streams included); zstd
+ * through the `zstd` command (Node 20's zlib has none), which must be installed (Debian package
+ * zstd). Corrupt or truncated compressed data fails with CHRUN_ARCHIVE_INVALID. With `sha256`,
+ * returns the digest of the uncompressed bytes (hex), else undefined.
  */
 export async function* decompress(
   source: AsyncIterable<Uint8Array>,
   options: DecompressOptions = {},
-): AsyncGenerator<Buffer, void, undefined> {
+): AsyncGenerator<Buffer, string | undefined, undefined> {
   const limited =
     options.maxInputBytes === undefined
       ? source
@@ -64,21 +80,34 @@ export async function* decompress(
       };
     },
   };
+  const sha256 = options.sha256 === true;
+  if (compression === 'gzip' && options.gunzip !== undefined) {
+    return yield* options.gunzip(rest, { sha256 });
+  }
+  const hash = sha256 ? createHash('sha256') : undefined;
+  for await (const chunk of uncompressed(compression, rest)) {
+    hash?.update(chunk);
+    yield chunk;
+  }
+  return hash?.digest('hex');
+}
+
+function uncompressed(
+  compression: Compression,
+  rest: AsyncIterable<Buffer>,
+): AsyncIterable<Buffer> {
   switch (compression) {
     case 'none':
-      yield* rest;
-      return;
+      return rest;
     case 'gzip':
       // 1 MiB output chunks: a fraction of the native write calls and callbacks of 64 KiB
       // ones (the apply of bench/pull's 120 MB image used ~600 ms less CPU).
-      yield* pipeThrough(rest, createGunzip({ chunkSize: 1 << 20 }), (err) => invalid('gzip', err));
-      return;
+      return pipeThrough(rest, createGunzip({ chunkSize: 1 << 20 }), (err) => invalid('gzip', err));
     case 'zstd':
-      yield* pipeProcess(rest, 'zstd', ['-d', '-c', '-q'], {
+      return pipeProcess(rest, 'zstd', ['-d', '-c', '-q'], {
         what: 'decompress zstd layer',
         pkg: 'zstd',
       });
-      return;
   }
 }
 
