@@ -29,6 +29,7 @@ struct chrun_gunzip {
 #define STEP_MORE 0	// give more input (all of this call's was consumed)
 #define STEP_FULL 1	// the output buffer is full: call again with the rest of the input
 #define STEP_BAD_HASH -100
+#define STEP_STALLED -101
 
 static void start_member(struct chrun_gunzip *g)
 {
@@ -67,7 +68,8 @@ void chrun_gunzip_free(struct chrun_gunzip *g)
  * Inflates from in[0, in_len) into out[0, out_cap). counts[0] is set to the input bytes
  * consumed, counts[1] to the output bytes made (already hashed). Returns STEP_MORE when all
  * the input was consumed and more is wanted, STEP_FULL when out is full (call again with the
- * input not consumed, possibly none), or a negative ISA-L error (ISAL_INVALID_BLOCK ...).
+ * input not consumed, possibly none), or a negative ISA-L error (ISAL_INVALID_BLOCK ...),
+ * STEP_BAD_HASH, or STEP_STALLED (input and room left, but igzip moved nothing).
  */
 int chrun_gunzip_step(struct chrun_gunzip *g, uint8_t *in, uint32_t in_len, uint8_t *out,
 		      uint32_t out_cap, uint32_t *counts)
@@ -96,6 +98,7 @@ int chrun_gunzip_step(struct chrun_gunzip *g, uint8_t *in, uint32_t in_len, uint
 		g->state.avail_in = in_len - used;
 		g->state.next_out = out + made;
 		g->state.avail_out = out_cap - made;
+		uint32_t used_before = used, made_before = made;
 		int err = isal_inflate(&g->state);
 		used = (uint32_t)(g->state.next_in - in);
 		made = (uint32_t)(g->state.next_out - out);
@@ -113,6 +116,11 @@ int chrun_gunzip_step(struct chrun_gunzip *g, uint8_t *in, uint32_t in_len, uint
 		}
 		if (used == in_len && g->state.avail_in == 0)
 			break;
+		if (used == used_before && made == made_before) {
+			// Input left, room left, and nothing moved: never loop on that.
+			rc = STEP_STALLED;
+			break;
+		}
 	}
 	if (g->sha != NULL && made > 0 && EVP_DigestUpdate(g->sha, out, made) != 1)
 		rc = STEP_BAD_HASH;

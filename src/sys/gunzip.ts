@@ -22,16 +22,18 @@ const CHUNK = 1 << 20;
 const AHEAD = 3;
 const STEP_FULL = 1;
 const STEP_BAD_HASH = -100;
+const STEP_STALLED = -101;
 
 /** ISA-L's inflate errors in zlib's words, so messages stay as they were with node:zlib. */
 const REASONS = new Map<number, string>([
   [-1, 'invalid block type'],
-  [-2, 'invalid code lengths set'],
+  [-2, 'invalid literal/length or distance code'],
   [-3, 'invalid distance too far back'],
   [-4, 'incorrect header check'],
   [-5, 'unknown compression method'],
   [-6, 'incorrect data check'],
   [STEP_BAD_HASH, 'sha256 failed'],
+  [STEP_STALLED, 'igzip made no progress'],
 ]);
 
 type Handle = object;
