@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { detectCgroupLayout, type CgroupLayout } from '../cgroups/index.js';
-import { builtHelper } from '../sys/index.js';
+import { builtHelper, gunzipInfo, type GunzipInfo } from '../sys/index.js';
 import { VERSION } from '../util/index.js';
 import type { EnginePaths } from './paths.js';
 
@@ -12,6 +12,8 @@ export interface HostInfo {
   cgroups: CgroupLayout;
   overlay: boolean;
   helper: string | undefined;
+  /** What gunzips layers: ISA-L (libchrun-gunzip.so) or node:zlib. */
+  gunzip: GunzipInfo;
 }
 
 export async function hostInfo(paths: EnginePaths): Promise<HostInfo> {
@@ -26,5 +28,6 @@ export async function hostInfo(paths: EnginePaths): Promise<HostInfo> {
     cgroups,
     overlay: /\toverlay$/m.test(filesystems),
     helper: builtHelper(),
+    gunzip: gunzipInfo(),
   };
 }

@@ -56,13 +56,32 @@ interface Binding {
 }
 
 let bound: Binding | null | undefined;
+/** Why node:zlib serves, when it does. */
+let unavailable = '';
+
+/** Which gunzip layers get here (`chrun info`): ISA-L's library, or node:zlib and why. */
+export type GunzipInfo = { kind: 'isal'; library: string } | { kind: 'zlib'; reason: string };
+
+const libraryPath = (): string => path.join(packageRoot(), 'native', 'build', 'libchrun-gunzip.so');
+
+export function gunzipInfo(): GunzipInfo {
+  return bind() === null
+    ? { kind: 'zlib', reason: unavailable }
+    : { kind: 'isal', library: libraryPath() };
+}
 
 function bind(): Binding | null {
   if (bound !== undefined) return bound;
   bound = null;
-  if (process.env.CHRUN_GUNZIP === 'zlib') return bound;
-  const file = path.join(packageRoot(), 'native', 'build', 'libchrun-gunzip.so');
-  if (!existsSync(file)) return bound;
+  if (process.env.CHRUN_GUNZIP === 'zlib') {
+    unavailable = 'CHRUN_GUNZIP=zlib';
+    return bound;
+  }
+  const file = libraryPath();
+  if (!existsSync(file)) {
+    unavailable = `${file} is not built (apt-get install libisal-dev libssl-dev, then npm run build:native)`;
+    return bound;
+  }
   try {
     const koffi = createRequire(import.meta.url)('koffi') as {
       load(p: string): { func(decl: string): AsyncFn };
@@ -89,7 +108,8 @@ function bind(): Binding | null {
         }),
       end: (h, digest) => end(h, digest) as number,
     };
-  } catch {
+  } catch (err) {
+    unavailable = `${file} does not load: ${err instanceof Error ? err.message : String(err)}`;
     bound = null;
   }
   return bound;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { VERSION } from '../../src/util/index.js';
 import { runChrun } from '../helpers/cli.js';
+import { skipUnless } from '../helpers/requirements.js';
 import { tempDir } from '../helpers/temp.js';
 
 test('--version prints the version', async () => {
@@ -58,4 +59,22 @@ test('--root and CHRUN_ROOT choose the store', async (t) => {
   assert.ok(info.paths.state.startsWith(dir.path));
   const byEnv = await runChrun(['info', '--format', 'json'], { env: { CHRUN_ROOT: dir.path } });
   assert.deepEqual(JSON.parse(byEnv.stdout), info);
+});
+
+test('info tells which gunzip applies layers: ISA-L from the bundle, node:zlib when asked', async (t) => {
+  const dir = await tempDir();
+  t.after(dir.cleanup);
+  // The bundle (dist/bundle) finds native/build/libchrun-gunzip.so as the layer worker does:
+  // a build without it would silently fall back to node:zlib.
+  const built = await runChrun(['info', '--format', 'json'], { root: dir.path });
+  assert.equal(built.code, 0, built.stderr);
+  const gunzip = (JSON.parse(built.stdout) as { gunzip: { kind: string; library?: string } })
+    .gunzip;
+  const skip = skipUnless(gunzip.kind === 'isal', `libchrun-gunzip.so not used: ${built.stdout}`);
+  if (skip !== false) return t.skip(skip);
+  assert.match(gunzip.library ?? '', /\/native\/build\/libchrun-gunzip\.so$/);
+  const text = await runChrun(['info'], { root: dir.path });
+  assert.match(text.stdout, /^gunzip: +ISA-L \(/m);
+  const zlib = await runChrun(['info'], { root: dir.path, env: { CHRUN_GUNZIP: 'zlib' } });
+  assert.match(zlib.stdout, /^gunzip: +node:zlib \(CHRUN_GUNZIP=zlib\)$/m);
 });

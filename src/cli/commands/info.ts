@@ -25,6 +25,7 @@ export function register(program: Command): void {
           `cgroups:      ${info.cgroups.mode}`,
           `overlayfs:    ${info.overlay ? 'yes' : 'no'}`,
           `helper:       ${info.helper ?? 'not built (run: npm run build:native)'}`,
+          `gunzip:       ${info.gunzip.kind === 'isal' ? `ISA-L (${info.gunzip.library})` : `node:zlib (${info.gunzip.reason})`}`,
         ].join('\n'),
       );
     });
