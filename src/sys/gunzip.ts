@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Gunzip } from '../tar/index.js';
 import { ChrunError, packageRoot, readAhead } from '../util/index.js';
+import { loadKoffi } from './koffi.js';
 
 /**
  * gunzip on ISA-L's igzip (native/gunzip/gunzip.c, built into libchrun-gunzip.so when
@@ -37,9 +37,6 @@ const REASONS = new Map<number, string>([
 ]);
 
 type Handle = object;
-type AsyncFn = ((...args: unknown[]) => unknown) & {
-  async: (...args: unknown[]) => void;
-};
 
 interface Binding {
   create(hash: number): Handle | null;
@@ -55,9 +52,8 @@ interface Binding {
   end(h: Handle, digest: Buffer): number;
 }
 
-let bound: Binding | null | undefined;
-/** Why node:zlib serves, when it does. */
-let unavailable = '';
+/** The binding, or why node:zlib serves instead; undefined until first asked. */
+let bound: { binding: Binding } | { reason: string } | undefined;
 
 /** Which gunzip layers get here (`chrun info`): ISA-L's library, or node:zlib and why. */
 export type GunzipInfo = { kind: 'isal'; library: string } | { kind: 'zlib'; reason: string };
@@ -65,28 +61,27 @@ export type GunzipInfo = { kind: 'isal'; library: string } | { kind: 'zlib'; rea
 const libraryPath = (): string => path.join(packageRoot(), 'native', 'build', 'libchrun-gunzip.so');
 
 export function gunzipInfo(): GunzipInfo {
-  return bind() === null
-    ? { kind: 'zlib', reason: unavailable }
+  const b = bind();
+  return 'reason' in b
+    ? { kind: 'zlib', reason: b.reason }
     : { kind: 'isal', library: libraryPath() };
 }
 
-function bind(): Binding | null {
-  if (bound !== undefined) return bound;
-  bound = null;
-  if (process.env.CHRUN_GUNZIP === 'zlib') {
-    unavailable = 'CHRUN_GUNZIP=zlib';
-    return bound;
-  }
+function bind(): { binding: Binding } | { reason: string } {
+  bound ??= load();
+  return bound;
+}
+
+function load(): { binding: Binding } | { reason: string } {
+  if (process.env.CHRUN_GUNZIP === 'zlib') return { reason: 'CHRUN_GUNZIP=zlib' };
   const file = libraryPath();
   if (!existsSync(file)) {
-    unavailable = `${file} is not built (apt-get install libisal-dev libssl-dev, then npm run build:native)`;
-    return bound;
+    return {
+      reason: `${file} is not built (apt-get install libisal-dev libssl-dev, then npm run build:native)`,
+    };
   }
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as {
-      load(p: string): { func(decl: string): AsyncFn };
-      opaque(name: string): unknown;
-    };
+    const koffi = loadKoffi();
     // Loading fails when libisal.so.2 or libcrypto.so.3 is missing: then node:zlib serves.
     const lib = koffi.load(file);
     koffi.opaque('chrun_gunzip');
@@ -96,23 +91,23 @@ function bind(): Binding | null {
       'int chrun_gunzip_step(chrun_gunzip *g, void *in, uint32_t in_len, void *out, uint32_t out_cap, void *counts)',
     );
     const end = lib.func('int chrun_gunzip_end(chrun_gunzip *g, void *digest)');
-    bound = {
-      create: (hash) => create(hash) as Handle | null,
-      free: (h) => void free(h),
-      step: (h, input, inLen, out, cap, counts) =>
-        new Promise((resolve, reject) => {
-          step.async(h, input, inLen, out, cap, counts, (err: unknown, rc: number) => {
-            if (err !== null && err !== undefined) reject(err);
-            else resolve(rc);
-          });
-        }),
-      end: (h, digest) => end(h, digest) as number,
+    return {
+      binding: {
+        create: (hash) => create(hash) as Handle | null,
+        free: (h) => void free(h),
+        step: (h, input, inLen, out, cap, counts) =>
+          new Promise((resolve, reject) => {
+            step.async(h, input, inLen, out, cap, counts, (err: unknown, rc: number) => {
+              if (err !== null && err !== undefined) reject(err);
+              else resolve(rc);
+            });
+          }),
+        end: (h, digest) => end(h, digest) as number,
+      },
     };
   } catch (err) {
-    unavailable = `${file} does not load: ${err instanceof Error ? err.message : String(err)}`;
-    bound = null;
+    return { reason: `${file} does not load: ${err instanceof Error ? err.message : String(err)}` };
   }
-  return bound;
 }
 
 function invalid(reason: string): ChrunError {
@@ -124,8 +119,8 @@ const EMPTY = Buffer.alloc(0);
 /** ISA-L's gunzip when libchrun-gunzip.so is built and loads, else undefined (use node:zlib). */
 export function isalGunzip(): Gunzip | undefined {
   const b = bind();
-  if (b === null) return undefined;
-  return (source, opts) => readAhead(gunzipWith(b, source, opts), AHEAD);
+  if ('reason' in b) return undefined;
+  return (source, opts) => readAhead(gunzipWith(b.binding, source, opts), AHEAD);
 }
 
 async function* gunzipWith(

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import { ChrunError } from '../util/index.js';
+import { loadKoffi } from './koffi.js';
 
 /**
  * The few libc calls Node does not offer (mount, umount2, mknod, the l*xattr family), bound
@@ -28,28 +27,12 @@ export interface Libc {
   errno(): number;
 }
 
-interface KoffiModule {
-  load(path: string): { func(decl: string): (...args: unknown[]) => unknown };
-  errno(): number;
-}
-
 let bound: Libc | undefined;
 
 /** The libc bindings, loaded on first use. */
 export function libc(): Libc {
   if (bound !== undefined) return bound;
-  let koffi: KoffiModule;
-  try {
-    koffi = createRequire(import.meta.url)('koffi') as KoffiModule;
-  } catch (err) {
-    throw new ChrunError(
-      'CHRUN_UNSUPPORTED',
-      'load koffi: the native call bridge is not installed',
-      {
-        cause: err,
-      },
-    );
-  }
+  const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   const f = (decl: string) => lib.func(decl) as (...args: unknown[]) => number;
   const mount = f(
