@@ -1,4 +1,5 @@
-import { isalGunzip } from '../sys/index.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { isalGunzipFile, type GunzipFileResult } from '../sys/index.js';
 import { decompress, readTar } from '../tar/index.js';
 import { ChrunError } from '../util/index.js';
 import type { OpenedLayer, UnpackLayer } from './unpack.js';
@@ -13,8 +14,22 @@ export interface LayerBlob {
   diffId: string;
   /** The blob's bytes (gzip, zstd or uncompressed: told apart by their magic numbers). */
   open(): AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
-  /** The blob's file once it is stored, if it is a file: the layer is applied in a worker. */
+  /**
+   * The blob's file once it is stored, if it is a file: the layer is applied in a worker,
+   * and a gzip one is inflated by ISA-L's gunzip jobs (sys/gunzip.ts) reading the file.
+   */
   path?: () => Promise<string>;
+}
+
+/** True when the file starts as a gzip stream does. */
+function isGzipFile(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -24,6 +39,22 @@ export interface LayerBlob {
  */
 export function blobLayer(blob: LayerBlob): UnpackLayer {
   const m = /^sha256:([0-9a-f]{64})$/.exec(blob.diffId);
+  const check = (compressed: number, got: string | undefined): void => {
+    if (compressed !== blob.size) {
+      throw new ChrunError(
+        'CHRUN_SIZE_MISMATCH',
+        `apply layer ${blob.digest}: the blob has ${compressed} bytes where its descriptor says ${blob.size}`,
+        { fields: { digest: blob.digest } },
+      );
+    }
+    if (got !== m?.[1]) {
+      throw new ChrunError(
+        'CHRUN_DIGEST_MISMATCH',
+        `apply layer ${blob.digest}: its uncompressed content is sha256:${got}, the image config says ${blob.diffId}`,
+        { fields: { digest: blob.digest } },
+      );
+    }
+  };
   return {
     digest: blob.digest,
     diffId: blob.diffId,
@@ -35,6 +66,31 @@ export function blobLayer(blob: LayerBlob): UnpackLayer {
           `apply layer ${blob.digest}: diff id '${blob.diffId}' is not a sha256 digest`,
         );
       }
+      // A stored gzip blob: ISA-L's gunzip job reads the file itself.
+      const file = blob.path === undefined ? undefined : await blob.path();
+      const job =
+        file !== undefined && isGzipFile(file)
+          ? isalGunzipFile(file, blob.size, { sha256: true })
+          : undefined;
+      if (job !== undefined) {
+        let res: GunzipFileResult | undefined;
+        const chunks = (async function* () {
+          res = yield* job;
+        })();
+        return {
+          entries: readTar(chunks),
+          done: () => {
+            if (res === undefined) {
+              throw new ChrunError(
+                'CHRUN_INTERNAL',
+                `apply layer ${blob.digest}: the blob was not read to its end`,
+              );
+            }
+            check(res.bytes, res.sha256);
+            return Promise.resolve();
+          },
+        };
+      }
       const source = await blob.open();
       let compressed = 0;
       const counted = (async function* () {
@@ -43,32 +99,14 @@ export function blobLayer(blob: LayerBlob): UnpackLayer {
           yield chunk;
         }
       })();
-      const gunzip = isalGunzip();
       let got: string | undefined;
       const hashed = (async function* () {
-        got = yield* decompress(counted, {
-          maxInputBytes: blob.size,
-          sha256: true,
-          ...(gunzip === undefined ? {} : { gunzip }),
-        });
+        got = yield* decompress(counted, { maxInputBytes: blob.size, sha256: true });
       })();
       return {
         entries: readTar(hashed),
         done: () => {
-          if (compressed !== blob.size) {
-            throw new ChrunError(
-              'CHRUN_SIZE_MISMATCH',
-              `apply layer ${blob.digest}: the blob has ${compressed} bytes where its descriptor says ${blob.size}`,
-              { fields: { digest: blob.digest } },
-            );
-          }
-          if (got !== m[1]) {
-            throw new ChrunError(
-              'CHRUN_DIGEST_MISMATCH',
-              `apply layer ${blob.digest}: its uncompressed content is sha256:${got}, the image config says ${blob.diffId}`,
-              { fields: { digest: blob.digest } },
-            );
-          }
+          check(compressed, got);
           return Promise.resolve();
         },
       };

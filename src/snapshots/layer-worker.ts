@@ -1,8 +1,8 @@
 // A worker thread that applies stored layer blobs: reads each file, decompresses it, hashes
 // the uncompressed tar for the diffID, parses it and writes the entries, all off the main
 // thread (which meanwhile downloads the other blobs and draws progress). One worker serves
-// all the layers of an unpack, several at once (gunzip itself runs on libuv's threadpool),
-// so its code is compiled once. Started by LayerWorker (worker-apply.ts); the CLI bundle
+// all the layers of an unpack, several at once (a stored gzip blob is read and inflated by a
+// gunzip job's thread of its own: sys/gunzip.ts), so its code is compiled once. Started by LayerWorker (worker-apply.ts); the CLI bundle
 // carries it as dist/bundle/layer-worker.cjs.
 import { createReadStream } from 'node:fs';
 import { parentPort, type MessagePort } from 'node:worker_threads';
@@ -47,6 +47,7 @@ function start(id: number, job: LayerJob): void {
     digest: job.digest,
     size: job.size,
     diffId: job.diffId,
+    path: () => r.file.promise,
     open: async () => createReadStream(await r.file.promise, { highWaterMark: 1 << 20 }),
   });
   // A stored blob can be read again: parents may be guessed (see applyInto).

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { abandonGunzipJobs } from '../sys/index.js';
 import { ChrunError, reasonOf } from '../util/index.js';
 import type { ApplyStats } from './apply-layer.js';
 import {
@@ -43,6 +44,7 @@ export class LayerWorker {
 
   constructor() {
     this.worker = new Worker(layerWorkerUrl());
+    const id = this.worker.threadId;
     this.worker.unref(); // idle, it keeps nothing alive; jobs in flight keep their promises
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => {
@@ -54,6 +56,9 @@ export class LayerWorker {
     });
     this.exited = new Promise((resolve) => {
       this.worker.on('exit', (code) => {
+        // A worker terminated mid-layer never freed its gunzip jobs: their threads would
+        // wait for it forever.
+        abandonGunzipJobs(id);
         const reason =
           this.ended?.reason ??
           new ChrunError('CHRUN_INTERNAL', `apply layers: the worker thread exited (${code})`);

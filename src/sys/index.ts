@@ -39,4 +39,11 @@ export { seccompRules } from './seccomp.js';
 export { BPF_MAX_INSNS, SeccompCache, bpfLengthError, exportBpf } from './seccomp-cache.js';
 export { realSys, type Sys, type RealSysOptions } from './sys.js';
 export { RecordingSys, type FakeOutcome } from './recording-sys.js';
-export { gunzipInfo, isalGunzip, type GunzipInfo } from './gunzip.js';
+export {
+  abandonGunzipJobs,
+  gunzipInfo,
+  isalGunzipFile,
+  type GunzipFileOptions,
+  type GunzipFileResult,
+  type GunzipInfo,
+} from './gunzip.js';

@@ -11,6 +11,8 @@ export interface KoffiModule {
   load(path: string): { func(decl: string): KoffiFunction };
   opaque(name: string): unknown;
   errno(): number;
+  /** An ArrayBuffer over native memory, without a copy. */
+  view(ptr: unknown, len: number): ArrayBuffer;
 }
 
 let cached: KoffiModule | undefined;

@@ -13,23 +13,11 @@ export interface DecompressOptions {
   onDetect?: (compression: Compression) => void;
   /** Hash the uncompressed bytes: the generator then returns their sha256 (hex). */
   sha256?: boolean;
-  /** A gunzip to use instead of node:zlib's (sys's ISA-L one). */
-  gunzip?: Gunzip;
 }
 
 /**
- * A gunzip: the uncompressed bytes of a gzip stream (multi-member, as node:zlib's), and with
- * `sha256` their digest (hex) as the generator's return value. Corrupt or truncated input
- * fails with CHRUN_ARCHIVE_INVALID, "decompress gzip layer: <zlib's reason>".
- */
-export type Gunzip = (
-  source: AsyncIterable<Buffer>,
-  opts: { sha256: boolean },
-) => AsyncGenerator<Buffer, string | undefined, undefined>;
-
-/**
  * The uncompressed bytes of a gzip, zstd or uncompressed stream, told apart by their magic
- * numbers. gzip goes through `options.gunzip` or node:zlib (multi-member streams included); zstd
+ * numbers. gzip goes through node:zlib (multi-member streams included); zstd
  * through the `zstd` command (Node 20's zlib has none), which must be installed (Debian package
  * zstd). Corrupt or truncated compressed data fails with CHRUN_ARCHIVE_INVALID. With `sha256`,
  * returns the digest of the uncompressed bytes (hex), else undefined.
@@ -80,11 +68,7 @@ export async function* decompress(
       };
     },
   };
-  const sha256 = options.sha256 === true;
-  if (compression === 'gzip' && options.gunzip !== undefined) {
-    return yield* options.gunzip(rest, { sha256 });
-  }
-  const hash = sha256 ? createHash('sha256') : undefined;
+  const hash = options.sha256 === true ? createHash('sha256') : undefined;
   for await (const chunk of uncompressed(compression, rest)) {
     hash?.update(chunk);
     yield chunk;

@@ -11,7 +11,7 @@ export { readTar } from './read-tar.js';
 export { packTar } from './pack-tar.js';
 export { TarWriter } from './tar-writer.js';
 export { encodeHeader } from './encode-header.js';
-export { decompress, type DecompressOptions, type Gunzip } from './decompress.js';
+export { decompress, type DecompressOptions } from './decompress.js';
 export { compress, type CompressOptions } from './compress.js';
 export { detectCompression, type Compression } from './compression.js';
 export { limitBytes } from './limit-bytes.js';

@@ -17,4 +17,3 @@ export { eachLimited, type EachLimitedOptions } from './each-limited.js';
 export { processExists } from './process-exists.js';
 export { removeTree } from './remove-tree.js';
 export { deferred, type Deferred } from './deferred.js';
-export { readAhead } from './read-ahead.js';

@@ -9,6 +9,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { blobLayer, SnapshotStore, type LayerBlob } from '../../../src/snapshots/index.js';
 import { compress, packTar, type TarWriteEntry } from '../../../src/tar/index.js';
 import { isChrunError } from '../../../src/util/index.js';
+import { gunzipThreads } from '../../helpers/gunzip-threads.js';
 import { leakCheckEachTest } from '../../helpers/leak-check.js';
 import { needsRoot } from '../../helpers/requirements.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -122,6 +123,8 @@ describe('layers applied in worker threads', { skip: needsRoot() }, () => {
     assert.ok(isChrunError(err, 'CHRUN_DIGEST_MISMATCH'), String(err));
     assert.match(err.message, new RegExp(`^apply layer ${wrong.digest}: its uncompressed content`));
     nothingKept(store);
+    // The big layer's gunzip job, left by the terminated worker, was freed once it exited.
+    assert.equal(gunzipThreads(), 0, 'gunzip job threads');
   });
 
   test('a hardlink to a file of a lower layer is copied up (the worker asks for the lower layers)', async (t) => {
