@@ -28,12 +28,20 @@ let cached: UndiciLite | undefined;
  */
 export function loadUndici(): UndiciLite {
   if (cached !== undefined) return cached;
+  const require = createRequire(import.meta.url);
+  cached = load(require);
   // undici parses HTTP with llhttp compiled to WebAssembly. V8 recompiles it with TurboFan
   // on a background thread, and Node waits for that job before exiting: 120-200 ms added
   // to every pull on this 2-core machine. Liftoff code is fast enough for HTTP headers
-  // (bodies are only counted), so stay with it. Set before undici compiles its module.
+  // (bodies are only counted), so stay with it. Set before undici compiles its module (at
+  // its first connection), after its modules are loaded: V8 rejects code caches made under
+  // other flags, Node's own for its built-in modules too, and those undici loads were then
+  // compiled from source. bin/chrun sets the flag back before writing its code cache.
   v8.setFlagsFromString('--liftoff-only');
-  const require = createRequire(import.meta.url);
+  return cached;
+}
+
+function load(require: NodeJS.Require): UndiciLite {
   try {
     const AgentClass = require('undici/lib/dispatcher/agent.js') as typeof Agent;
     const apiRequest = require('undici/lib/api/api-request.js') as (
@@ -42,7 +50,7 @@ export function loadUndici(): UndiciLite {
     ) => Promise<Dispatcher.ResponseData>;
     if (typeof AgentClass !== 'function' || typeof apiRequest !== 'function')
       throw new Error('layout');
-    cached = {
+    return {
       Agent: AgentClass,
       request: (dispatcher, url, o) =>
         apiRequest.call(dispatcher, {
@@ -56,7 +64,7 @@ export function loadUndici(): UndiciLite {
     };
   } catch {
     const full = require('undici') as typeof import('undici');
-    cached = {
+    return {
       Agent: full.Agent,
       request: (dispatcher, url, o) =>
         full.request(url, {
@@ -68,5 +76,4 @@ export function loadUndici(): UndiciLite {
         }),
     };
   }
-  return cached;
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { VERSION } from '../../src/util/index.js';
-import { runChrun } from '../helpers/cli.js';
+import { chrunBin, runChrun } from '../helpers/cli.js';
 import { skipUnless } from '../helpers/requirements.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -77,4 +80,39 @@ test('info tells which gunzip applies layers: ISA-L from the bundle, node:zlib w
   assert.match(text.stdout, /^gunzip: +ISA-L \(/m);
   const zlib = await runChrun(['info'], { root: dir.path, env: { CHRUN_GUNZIP: 'zlib' } });
   assert.match(zlib.stdout, /^gunzip: +node:zlib \(CHRUN_GUNZIP=zlib\)$/m);
+});
+
+test('a code cache written after undici set --liftoff-only is accepted by the next run', async () => {
+  // bin/chrun writes a command's V8 code cache at the end of a run, and V8 rejects a cache
+  // stamped with other flags than its own: bin/chrun sets back what undici's loader changed
+  // (src/registry/undici-lite.ts). Checked on this Node with bin/chrun's own words, against
+  // a control without them.
+  const reset = /setFlagsFromString\('(--no-liftoff-only[^']*)'\)/.exec(
+    readFileSync(chrunBin, 'utf8'),
+  )?.[1];
+  assert.ok(reset !== undefined, 'bin/chrun sets the flags back');
+  const tmp = await tempDir('chrun-code-cache-');
+  try {
+    const cache = path.join(tmp.path, 'cache.v8');
+    const source = JSON.stringify('function f(a) { return a + 1 }; f(1);');
+    const node = (code: string, ...args: string[]): string => {
+      const r = spawnSync(process.execPath, ['-e', code, '--', ...args], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    const write = `const vm = require('node:vm'), v8 = require('node:v8');
+      const s = new vm.Script(${source}); s.runInThisContext();
+      v8.setFlagsFromString('--liftoff-only');
+      if (process.argv[1] !== '') v8.setFlagsFromString(process.argv[1]);
+      require('node:fs').writeFileSync(process.argv[2], s.createCachedData());`;
+    const rejected = `const s = new (require('node:vm').Script)(${source},
+      { cachedData: require('node:fs').readFileSync(process.argv[1]) });
+      console.log(s.cachedDataRejected);`;
+    node(write, reset, cache);
+    assert.equal(node(rejected, cache), 'false', 'the cache made after the reset is used');
+    node(write, '', cache);
+    assert.equal(node(rejected, cache), 'true', 'without the reset it is rejected');
+  } finally {
+    await tmp.cleanup();
+  }
 });
