@@ -235,11 +235,12 @@ describe('ISA-L gunzip jobs (libchrun-gunzip.so)', { skip }, () => {
     const f0 = fds();
     const sys = new URL('../../../src/sys/index.js', import.meta.url).href;
     // The worker takes one chunk of each of two jobs, then waits to be terminated: its jobs'
-    // threads fill their slots and wait for a consumer that is gone.
+    // threads fill their slots (chunks of 1000 bytes: 3 MiB never fit in six) and wait for a
+    // consumer that is gone.
     const worker = new Worker(
       `const { parentPort } = require('node:worker_threads');
        import(${JSON.stringify(sys)}).then(async ({ isalGunzipFile }) => {
-         for (let i = 0; i < 2; i++) await isalGunzipFile(${JSON.stringify(gz)}, ${NO_LIMIT}, { sha256: true }).next();
+         for (let i = 0; i < 2; i++) await isalGunzipFile(${JSON.stringify(gz)}, ${NO_LIMIT}, { sha256: true, chunkSize: 1000 }).next();
          parentPort.postMessage('started');
        });`,
       { eval: true },
