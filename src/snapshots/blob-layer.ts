@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isalGunzipFile, type GunzipFileResult } from '../sys/index.js';
-import { decompress, readTar } from '../tar/index.js';
+import { decompress, detectCompression, DETECT_BYTES, readTar } from '../tar/index.js';
 import { ChrunError } from '../util/index.js';
 import type { OpenedLayer, UnpackLayer } from './unpack.js';
 
@@ -21,12 +21,14 @@ export interface LayerBlob {
   path?: () => Promise<string>;
 }
 
-/** True when the file starts as a gzip stream does. */
+/** True when decompress() would take the file for gzip (its first bytes, as it reads them). */
 function isGzipFile(file: string): boolean {
   const fd = openSync(file, 'r');
   try {
-    const magic = Buffer.alloc(2);
-    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    const head = Buffer.alloc(DETECT_BYTES);
+    return detectCompression(head.subarray(0, readSync(fd, head, 0, DETECT_BYTES, 0))) === 'gzip';
+  } catch {
+    return false; // xz, bzip2: decompress() refuses them with its own message
   } finally {
     closeSync(fd);
   }

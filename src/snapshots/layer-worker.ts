@@ -2,8 +2,8 @@
 // the uncompressed tar for the diffID, parses it and writes the entries, all off the main
 // thread (which meanwhile downloads the other blobs and draws progress). One worker serves
 // all the layers of an unpack, several at once (a stored gzip blob is read and inflated by a
-// gunzip job's thread of its own: sys/gunzip.ts), so its code is compiled once. Started by LayerWorker (worker-apply.ts); the CLI bundle
-// carries it as dist/bundle/layer-worker.cjs.
+// gunzip job's thread of its own: sys/gunzip.ts), so its code is compiled once. Started by
+// LayerWorker (worker-apply.ts); the CLI bundle carries it as dist/bundle/layer-worker.cjs.
 import { createReadStream } from 'node:fs';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { deferred, type Deferred } from '../util/index.js';

@@ -60,9 +60,9 @@ export interface UnpackResult {
  * worker thread, others are applied on this thread. One worker serves the whole unpack
  * (started with the first such layer, while its blob may still be downloading), so its
  * code is loaded and compiled once; the layers in it run concurrently (gunzip runs on
- * threads of its own, sys/gunzip.ts). Measured with bench/pull's image, alternating 7 times each: one
- * worker 2.18 and 2.64 s median against 2.65 and 2.90 s on the main thread, the same
- * CPU time; two workers were no faster (2.25, 3.12 s) and cost more CPU.
+ * threads of its own, sys/gunzip.ts). Measured with bench/pull's image, alternating 7 times
+ * each: one worker 2.18 and 2.64 s median against 2.65 and 2.90 s on the main thread, the
+ * same CPU time; two workers were no faster (2.25, 3.12 s) and cost more CPU.
  */
 class Appliers {
   private worker: LayerWorker | undefined;

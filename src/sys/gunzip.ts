@@ -1,8 +1,7 @@
 import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { getSystemErrorName } from 'node:util';
-import { threadId } from 'node:worker_threads';
-import { ChrunError, packageRoot } from '../util/index.js';
+import { ChrunError, packageRoot, tooManyBytes } from '../util/index.js';
 import { loadKoffi } from './koffi.js';
 
 /**
@@ -190,6 +189,8 @@ async function* gunzipFile(
   opts: GunzipFileOptions,
 ): AsyncGenerator<Buffer, GunzipFileResult, undefined> {
   const chunkSize = opts.chunkSize ?? CHUNK;
+  // The owner of the job (see abandonGunzipJobs); loaded here, not on every command's start.
+  const { threadId } = await import('node:worker_threads');
   const fd = openSync(file, 'r');
   let started: Handle | null;
   try {
@@ -214,13 +215,7 @@ async function* gunzipFile(
         continue;
       }
       if (rc === JOB_END) break;
-      if (rc === JOB_TOO_LONG) {
-        throw new ChrunError(
-          'CHRUN_SIZE_MISMATCH',
-          `read compressed layer: more than the expected ${limit} bytes`,
-          { fields: { op: 'read compressed layer', maxBytes: limit } },
-        );
-      }
+      if (rc === JOB_TOO_LONG) throw tooManyBytes('read compressed layer', limit);
       if (rc === JOB_READ_ERROR) {
         throw new ChrunError(
           'CHRUN_INTERNAL',
@@ -233,7 +228,6 @@ async function* gunzipFile(
     const bytes = b.result(j, digest);
     return { bytes, sha256: opts.sha256 ? digest.toString('hex') : undefined };
   } finally {
-    views.length = 0;
     b.free(j);
   }
 }

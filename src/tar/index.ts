@@ -13,5 +13,5 @@ export { TarWriter } from './tar-writer.js';
 export { encodeHeader } from './encode-header.js';
 export { decompress, type DecompressOptions } from './decompress.js';
 export { compress, type CompressOptions } from './compress.js';
-export { detectCompression, type Compression } from './compression.js';
+export { detectCompression, DETECT_BYTES, type Compression } from './compression.js';
 export { limitBytes } from './limit-bytes.js';

@@ -1,4 +1,4 @@
-import { ChrunError } from '../util/index.js';
+import { tooManyBytes } from '../util/index.js';
 
 /**
  * Passes `source` through, failing with CHRUN_SIZE_MISMATCH as soon as more than `max` bytes
@@ -13,11 +13,7 @@ export async function* limitBytes(
   let total = 0;
   for await (const chunk of source) {
     total += chunk.byteLength;
-    if (total > max) {
-      throw new ChrunError('CHRUN_SIZE_MISMATCH', `${what}: more than the expected ${max} bytes`, {
-        fields: { op: what, maxBytes: max },
-      });
-    }
+    if (total > max) throw tooManyBytes(what, max);
     yield chunk;
   }
 }

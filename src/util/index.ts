@@ -17,3 +17,4 @@ export { eachLimited, type EachLimitedOptions } from './each-limited.js';
 export { processExists } from './process-exists.js';
 export { removeTree } from './remove-tree.js';
 export { deferred, type Deferred } from './deferred.js';
+export { tooManyBytes } from './too-many-bytes.js';
